@@ -1,0 +1,231 @@
+#include "frontend/keras/layer_context.h"
+
+namespace k2l::keras {
+
+using nlohmann::json;
+
+LayerContext::LayerContext(ir::Graph& graph, const json& config,
+                           std::string class_name, std::string name,
+                           std::vector<ir::ValueId> inputs, const json& kwargs,
+                           const WeightStore* weights, WeightPath weight_path)
+    : graph_(graph),
+      config_(config),
+      class_name_(std::move(class_name)),
+      name_(std::move(name)),
+      inputs_(std::move(inputs)),
+      kwargs_(kwargs),
+      weights_(weights),
+      weight_path_(std::move(weight_path)) {}
+
+std::string LayerContext::Describe() const {
+  return "layer '" + name_ + "' (" + class_name_ + ")";
+}
+
+Status LayerContext::Invalid(const std::string& what,
+                             const std::string& fix) const {
+  return Status::Invalid(Describe() + ": " + what + ". " + fix);
+}
+
+bool LayerContext::Has(const std::string& key) const {
+  return config_.is_object() && config_.contains(key) &&
+         !config_.at(key).is_null();
+}
+
+Result<const json*> LayerContext::Field(const std::string& key) const {
+  if (!config_.is_object() || !config_.contains(key)) {
+    return Invalid("its config has no '" + key + "' field",
+                   "The model file may be corrupt or written by an "
+                   "unsupported Keras version; re-save it with Keras 3");
+  }
+  return &config_.at(key);
+}
+
+namespace {
+std::string TypeMismatch(const std::string& key, const char* expected,
+                         const json& got) {
+  return "config field '" + key + "' should be " + expected + " but is " +
+         got.dump();
+}
+constexpr const char* kResave =
+    "The model file may be corrupt; re-save it with Keras 3";
+}  // namespace
+
+Result<int64_t> LayerContext::Int(const std::string& key) const {
+  K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
+  if (v->is_number_integer()) return v->get<int64_t>();
+  if (v->is_number_float() && v->get<double>() == static_cast<int64_t>(v->get<double>())) {
+    return static_cast<int64_t>(v->get<double>());
+  }
+  return Invalid(TypeMismatch(key, "an integer", *v), kResave);
+}
+
+Result<int64_t> LayerContext::IntOr(const std::string& key,
+                                    int64_t fallback) const {
+  if (!Has(key)) return fallback;
+  return Int(key);
+}
+
+Result<double> LayerContext::Float(const std::string& key) const {
+  K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
+  if (v->is_number()) return v->get<double>();
+  return Invalid(TypeMismatch(key, "a number", *v), kResave);
+}
+
+Result<double> LayerContext::FloatOr(const std::string& key,
+                                     double fallback) const {
+  if (!Has(key)) return fallback;
+  return Float(key);
+}
+
+Result<bool> LayerContext::Bool(const std::string& key) const {
+  K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
+  if (v->is_boolean()) return v->get<bool>();
+  return Invalid(TypeMismatch(key, "a boolean", *v), kResave);
+}
+
+Result<bool> LayerContext::BoolOr(const std::string& key, bool fallback) const {
+  if (!Has(key)) return fallback;
+  return Bool(key);
+}
+
+Result<std::string> LayerContext::String(const std::string& key) const {
+  K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
+  if (v->is_string()) return v->get<std::string>();
+  return Invalid(TypeMismatch(key, "a string", *v), kResave);
+}
+
+Result<std::string> LayerContext::StringOr(const std::string& key,
+                                           const std::string& fallback) const {
+  if (!Has(key)) return fallback;
+  return String(key);
+}
+
+Result<std::vector<int64_t>> LayerContext::IntList(const std::string& key) const {
+  K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
+  if (!v->is_array()) {
+    return Invalid(TypeMismatch(key, "a list of integers", *v), kResave);
+  }
+  std::vector<int64_t> out;
+  for (const json& e : *v) {
+    if (e.is_null()) {
+      out.push_back(-1);
+    } else if (e.is_number_integer()) {
+      out.push_back(e.get<int64_t>());
+    } else {
+      return Invalid(TypeMismatch(key, "a list of integers", *v), kResave);
+    }
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> LayerContext::Ints(const std::string& key,
+                                                size_t n) const {
+  K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
+  if (v->is_number_integer()) {
+    return std::vector<int64_t>(n, v->get<int64_t>());
+  }
+  K2L_ASSIGN_OR_RETURN(auto list, IntList(key));
+  if (list.size() != n) {
+    return Invalid("config field '" + key + "' should have " +
+                       std::to_string(n) + " values but has " + v->dump(),
+                   kResave);
+  }
+  return list;
+}
+
+Result<std::string> LayerContext::Choice(
+    const std::string& key, const std::vector<std::string>& allowed,
+    const std::string& fallback) const {
+  K2L_ASSIGN_OR_RETURN(std::string v, StringOr(key, fallback));
+  for (const auto& a : allowed) {
+    if (a == v) return v;
+  }
+  std::string list;
+  for (const auto& a : allowed) list += (list.empty() ? "'" : ", '") + a + "'";
+  return Invalid(key + "='" + v + "' is not supported",
+                 "Supported values are " + list);
+}
+
+Result<std::vector<ir::TensorData>> LayerContext::Weights(
+    const std::vector<std::string>& names) const {
+  if (weights_ == nullptr) {
+    return Status::Internal(Describe() + ": no weight store");
+  }
+  auto vars = weights_->Variables(weight_path_);
+  if (!vars.ok()) return vars.status().WithContext(Describe());
+  std::string expected;
+  for (const auto& n : names) expected += (expected.empty() ? "" : ", ") + n;
+  if (vars->size() != names.size()) {
+    return Invalid("the weights file holds " + std::to_string(vars->size()) +
+                       " variables for it but its config implies " +
+                       std::to_string(names.size()) + " (" + expected + ")",
+                   "The weights in " + weights_->Describe() +
+                       " do not match the config; re-save the model so "
+                       "both come from the same model");
+  }
+  std::vector<ir::TensorData> out;
+  for (size_t i = 0; i < vars->size(); ++i) {
+    if (!ir::IsFloat((*vars)[i].dtype())) {
+      out.push_back((*vars)[i]);  // counters and other integer state
+      continue;
+    }
+    auto f = ToFloat32((*vars)[i], Describe() + " variable '" + names[i] + "'");
+    if (!f.ok()) return f.status();
+    out.push_back(std::move(f).value());
+  }
+  return out;
+}
+
+Status LayerContext::ExpectWeightShape(const ir::TensorData& t,
+                                       const std::string& what,
+                                       const ir::Shape& expected) const {
+  if (t.shape() == expected) return Status::Ok();
+  return Invalid("its " + what + " has shape " + ir::ShapeToString(t.shape()) +
+                     " but the config implies " + ir::ShapeToString(expected),
+                 "The weights file does not match the config; re-save the "
+                 "model so both come from the same model");
+}
+
+Result<ir::ValueId> LayerContext::Op(ir::OpKind kind,
+                                     std::vector<ir::ValueId> inputs,
+                                     ir::Attrs attrs,
+                                     std::optional<ir::DType> out_dtype) {
+  auto r = graph_.Add(kind, std::move(inputs), std::move(attrs), name_,
+                      out_dtype);
+  if (!r.ok()) return r.status().WithContext(Describe());
+  return r;
+}
+
+Result<std::vector<ir::ValueId>> LayerContext::MultiOp(
+    ir::OpKind kind, std::vector<ir::ValueId> inputs, ir::Attrs attrs) {
+  auto r = graph_.AddOp(kind, std::move(inputs), std::move(attrs), name_);
+  if (!r.ok()) return r.status().WithContext(Describe());
+  return r;
+}
+
+ir::ValueId LayerContext::Const(ir::TensorData data, const std::string& what) {
+  return graph_.AddConstant(std::move(data), name_ + "/" + what);
+}
+
+ir::ValueId LayerContext::ConstInts(const std::vector<int32_t>& v) {
+  return graph_.AddInt32Constant(v, graph_.FreshName(name_ + "/const"));
+}
+
+ir::ValueId LayerContext::ConstInts(const std::vector<int32_t>& v,
+                                    ir::Shape shape) {
+  return graph_.AddConstant(
+      ir::TensorData::FromVector(ir::DType::kInt32, std::move(shape), v),
+      graph_.FreshName(name_ + "/const"));
+}
+
+ir::ValueId LayerContext::ConstFloat(float v) {
+  return graph_.AddScalarFloat(v, graph_.FreshName(name_ + "/const"));
+}
+
+ir::ValueId LayerContext::ConstFloats(const std::vector<float>& v,
+                                      ir::Shape shape) {
+  return graph_.AddFloatConstant(v, std::move(shape),
+                                 graph_.FreshName(name_ + "/const"));
+}
+
+}  // namespace k2l::keras

@@ -1,0 +1,105 @@
+// What a layer converter sees: the layer's config with checked accessors, its
+// input values, its weights, and the graph to add ops to. Every error made
+// through the context names the layer and its class.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "frontend/keras/model_source.h"
+#include "ir/graph.h"
+
+namespace k2l::keras {
+
+class LayerContext {
+ public:
+  LayerContext(ir::Graph& graph, const nlohmann::json& layer,
+               std::string class_name, std::string name,
+               std::vector<ir::ValueId> inputs, const nlohmann::json& kwargs,
+               const WeightStore* weights, WeightPath weight_path);
+
+  const std::string& name() const { return name_; }
+  const std::string& class_name() const { return class_name_; }
+  // The layer's own "config" object.
+  const nlohmann::json& config() const { return config_; }
+  // Keyword arguments of this call (e.g. `training`), tensors removed.
+  const nlohmann::json& kwargs() const { return kwargs_; }
+  ir::Graph& graph() { return graph_; }
+
+  size_t num_inputs() const { return inputs_.size(); }
+  const std::vector<ir::ValueId>& inputs() const { return inputs_; }
+  ir::ValueId input(size_t i = 0) const { return inputs_.at(i); }
+  const ir::Value& value(ir::ValueId id) const { return graph_.value(id); }
+  // By value: adding ops or constants may move the graph's values.
+  ir::Shape shape(ir::ValueId id) const { return graph_.value(id).shape; }
+  size_t rank(ir::ValueId id) const { return shape(id).size(); }
+
+  // Checked config access. A missing key or a value of the wrong type is an
+  // error naming the layer and the key.
+  bool Has(const std::string& key) const;
+  Result<int64_t> Int(const std::string& key) const;
+  Result<int64_t> IntOr(const std::string& key, int64_t fallback) const;
+  Result<double> Float(const std::string& key) const;
+  Result<double> FloatOr(const std::string& key, double fallback) const;
+  Result<bool> Bool(const std::string& key) const;
+  Result<bool> BoolOr(const std::string& key, bool fallback) const;
+  Result<std::string> String(const std::string& key) const;
+  Result<std::string> StringOr(const std::string& key,
+                               const std::string& fallback) const;
+  // An int or a list of ints; a single int is repeated `n` times.
+  Result<std::vector<int64_t>> Ints(const std::string& key, size_t n) const;
+  // A list of ints of any length (null entries become -1).
+  Result<std::vector<int64_t>> IntList(const std::string& key) const;
+  // Requires a config value to be one of `allowed`.
+  Result<std::string> Choice(const std::string& key,
+                             const std::vector<std::string>& allowed,
+                             const std::string& fallback) const;
+
+  // Loads this layer's variables (floats as float32), requiring exactly `names.size()`
+  // of them. `names` label the variables in errors (e.g. {"kernel", "bias"}).
+  Result<std::vector<ir::TensorData>> Weights(
+      const std::vector<std::string>& names) const;
+  // Requires `t` to have shape `expected`, else an error saying the weights
+  // contradict the config.
+  Status ExpectWeightShape(const ir::TensorData& t, const std::string& what,
+                           const ir::Shape& expected) const;
+
+  // Adds an op whose origin is this layer.
+  Result<ir::ValueId> Op(ir::OpKind kind, std::vector<ir::ValueId> inputs,
+                         ir::Attrs attrs = ir::NoAttrs{},
+                         std::optional<ir::DType> out_dtype = {});
+  Result<std::vector<ir::ValueId>> MultiOp(ir::OpKind kind,
+                                           std::vector<ir::ValueId> inputs,
+                                           ir::Attrs attrs);
+  ir::ValueId Const(ir::TensorData data, const std::string& what);
+  ir::ValueId ConstInts(const std::vector<int32_t>& v);
+  ir::ValueId ConstInts(const std::vector<int32_t>& v, ir::Shape shape);
+  ir::ValueId ConstFloat(float v);
+  ir::ValueId ConstFloats(const std::vector<float>& v, ir::Shape shape);
+
+  // "layer 'name' (Class): <what>. <fix>" as an invalid-input status.
+  Status Invalid(const std::string& what, const std::string& fix) const;
+  // Prefix used for errors and op origins: "layer 'name' (Class)".
+  std::string Describe() const;
+
+ private:
+  Result<const nlohmann::json*> Field(const std::string& key) const;
+
+  ir::Graph& graph_;
+  const nlohmann::json& config_;
+  std::string class_name_;
+  std::string name_;
+  std::vector<ir::ValueId> inputs_;
+  const nlohmann::json& kwargs_;
+  const WeightStore* weights_;
+  WeightPath weight_path_;
+};
+
+// Converts one layer call; returns its output values in Keras order.
+using LayerConverter = Result<std::vector<ir::ValueId>> (*)(LayerContext&);
+
+}  // namespace k2l::keras

@@ -1,0 +1,105 @@
+// Pooling layers: Max/AveragePooling1D/2D and Global{Average,Max}Pooling1D/2D.
+// 1-D pools run as 2-D ops over [N, 1, W, C]. Keras' 'same' average pool
+// divides by the count of non-padded inputs, which is also LiteRT's rule.
+#include "frontend/keras/registry.h"
+
+namespace k2l::keras {
+
+namespace {
+
+using ir::OpKind;
+using ir::ValueId;
+
+Status CheckChannelsLast(LayerContext& ctx) {
+  K2L_ASSIGN_OR_RETURN(std::string fmt, ctx.StringOr("data_format", "channels_last"));
+  if (fmt != "channels_last") {
+    return ctx.Invalid("data_format='" + fmt +
+                           "' has no lowering: LiteRT pools are NHWC only",
+                       "Build and save the model with "
+                       "data_format='channels_last' (Keras' default)");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank, OpKind kind) {
+  K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
+  K2L_ASSIGN_OR_RETURN(auto pool, ctx.Ints("pool_size", rank));
+  std::vector<int64_t> strides = pool;
+  if (ctx.Has("strides")) {
+    K2L_ASSIGN_OR_RETURN(strides, ctx.Ints("strides", rank));
+  }
+  K2L_ASSIGN_OR_RETURN(std::string pad, ctx.Choice("padding", {"valid", "same"}, "valid"));
+  ValueId x = ctx.input();
+  if (ctx.rank(x) != static_cast<size_t>(rank) + 2) {
+    return {ctx.Invalid("its input has shape " + ir::ShapeToString(ctx.shape(x)) +
+                            ", expected rank " + std::to_string(rank + 2),
+                        "Check the model's input shape")};
+  }
+  ir::Pool2DAttrs a;
+  a.padding = pad == "same" ? ir::Padding::kSame : ir::Padding::kValid;
+  if (rank == 2) {
+    a.filter_h = static_cast<int>(pool[0]);
+    a.filter_w = static_cast<int>(pool[1]);
+    a.stride_h = static_cast<int>(strides[0]);
+    a.stride_w = static_cast<int>(strides[1]);
+    K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(kind, {x}, a));
+    return std::vector<ValueId>{y};
+  }
+  a.filter_w = static_cast<int>(pool[0]);
+  a.stride_w = static_cast<int>(strides[0]);
+  K2L_ASSIGN_OR_RETURN(ValueId x4, ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(kind, {x4}, a));
+  K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kSqueeze, {y}, ir::SqueezeAttrs{{1}}));
+  return std::vector<ValueId>{y};
+}
+
+Result<std::vector<ValueId>> ConvertGlobal(LayerContext& ctx, int rank, OpKind kind) {
+  K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
+  K2L_ASSIGN_OR_RETURN(bool keepdims, ctx.BoolOr("keepdims", false));
+  ValueId x = ctx.input();
+  if (ctx.rank(x) != static_cast<size_t>(rank) + 2) {
+    return {ctx.Invalid("its input has shape " + ir::ShapeToString(ctx.shape(x)) +
+                            ", expected rank " + std::to_string(rank + 2),
+                        "Check the model's input shape")};
+  }
+  if (ctx.num_inputs() > 1) {
+    return {ctx.Invalid("it is called with a mask",
+                        "Pool without a mask, or mask the input first")};
+  }
+  std::vector<int32_t> axes;
+  for (int i = 1; i <= rank; ++i) axes.push_back(i);
+  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(kind, {x, ctx.ConstInts(axes)},
+                                         ir::ReduceAttrs{keepdims}));
+  return std::vector<ValueId>{y};
+}
+
+#define K2L_POOL(Name, rank, kind) \
+  Result<std::vector<ValueId>> Name(LayerContext& c) { return ConvertPool(c, rank, kind); }
+#define K2L_GLOBAL(Name, rank, kind) \
+  Result<std::vector<ValueId>> Name(LayerContext& c) { return ConvertGlobal(c, rank, kind); }
+K2L_POOL(MaxPool1D, 1, OpKind::kMaxPool2D)
+K2L_POOL(MaxPool2D, 2, OpKind::kMaxPool2D)
+K2L_POOL(AvgPool1D, 1, OpKind::kAveragePool2D)
+K2L_POOL(AvgPool2D, 2, OpKind::kAveragePool2D)
+K2L_GLOBAL(GlobalAvg1D, 1, OpKind::kMean)
+K2L_GLOBAL(GlobalAvg2D, 2, OpKind::kMean)
+K2L_GLOBAL(GlobalMax1D, 1, OpKind::kReduceMax)
+K2L_GLOBAL(GlobalMax2D, 2, OpKind::kReduceMax)
+#undef K2L_POOL
+#undef K2L_GLOBAL
+
+}  // namespace
+
+Status RegisterPoolingLayers(Registry& r) {
+  K2L_RETURN_IF_ERROR(r.Register("MaxPooling1D", MaxPool1D, "MAX_POOL_2D"));
+  K2L_RETURN_IF_ERROR(r.Register("MaxPooling2D", MaxPool2D, "MAX_POOL_2D"));
+  K2L_RETURN_IF_ERROR(r.Register("AveragePooling1D", AvgPool1D, "AVERAGE_POOL_2D"));
+  K2L_RETURN_IF_ERROR(r.Register("AveragePooling2D", AvgPool2D, "AVERAGE_POOL_2D"));
+  K2L_RETURN_IF_ERROR(r.Register("GlobalAveragePooling1D", GlobalAvg1D, "MEAN"));
+  K2L_RETURN_IF_ERROR(r.Register("GlobalAveragePooling2D", GlobalAvg2D, "MEAN"));
+  K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling1D", GlobalMax1D, "REDUCE_MAX"));
+  K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling2D", GlobalMax2D, "REDUCE_MAX"));
+  return Status::Ok();
+}
+
+}  // namespace k2l::keras

@@ -1,0 +1,530 @@
+// Walks Keras model configs. Two node formats exist:
+//  - Keras 3: inbound_nodes = [{"args": [...], "kwargs": {...}}], tensors are
+//    {"class_name": "__keras_tensor__", "config": {"keras_history":
+//    [layer, node, tensor]}} anywhere inside args.
+//  - Keras 2 (tf.keras): inbound_nodes = [[[layer, node, tensor, kwargs],
+//    ...]].
+// A history's node index counts the calls of that layer in this model. In
+// Keras 3, `input_layers`/`output_layers` count a nested Functional's
+// built-in node too, so their indices are one higher for such layers.
+#include "frontend/keras/model_lowering.h"
+
+#include <map>
+#include <regex>
+#include <set>
+
+namespace k2l::keras {
+
+using nlohmann::json;
+
+std::string ToSnakeCase(const std::string& class_name) {
+  static const std::regex non_word(R"(\W+)");
+  static const std::regex upper_word("(.)([A-Z][a-z]+)");
+  static const std::regex lower_upper("([a-z])([A-Z])");
+  std::string s = std::regex_replace(class_name, non_word, "");
+  s = std::regex_replace(s, upper_word, "$1_$2");
+  s = std::regex_replace(s, lower_upper, "$1_$2");
+  for (char& c : s) c = static_cast<char>(std::tolower(c));
+  return s;
+}
+
+namespace {
+
+bool IsModelClass(const std::string& cls) {
+  return cls == "Functional" || cls == "Sequential" || cls == "Model";
+}
+
+// Executable configs: refused because a model file is untrusted input.
+bool IsCodeLayer(const std::string& cls) {
+  return cls == "Lambda" || cls == "TFOpLambda" || cls == "SlicingOpLambda";
+}
+
+std::string LayerName(const json& layer) {
+  if (layer.contains("name") && layer["name"].is_string()) {
+    return layer["name"].get<std::string>();
+  }
+  if (layer.contains("config") && layer["config"].is_object() &&
+      layer["config"].contains("name") && layer["config"]["name"].is_string()) {
+    return layer["config"]["name"].get<std::string>();
+  }
+  return "<unnamed>";
+}
+
+std::string ClassName(const json& layer) {
+  if (layer.is_object() && layer.contains("class_name") &&
+      layer["class_name"].is_string()) {
+    return layer["class_name"].get<std::string>();
+  }
+  return "";
+}
+
+const json& LayerList(const json& model_config) {
+  static const json empty = json::array();
+  if (model_config.is_object() && model_config.contains("layers") &&
+      model_config["layers"].is_array()) {
+    return model_config["layers"];
+  }
+  return empty;
+}
+
+struct Finding {
+  std::string class_name;
+  std::string name;
+};
+
+void CollectProblems(const json& layers, const Registry& reg,
+                     std::vector<Finding>& unsupported,
+                     std::vector<Finding>& code) {
+  for (const json& layer : layers) {
+    std::string cls = ClassName(layer);
+    std::string name = LayerName(layer);
+    if (cls == "InputLayer") continue;
+    if (IsModelClass(cls)) {
+      CollectProblems(LayerList(layer.value("config", json::object())), reg,
+                      unsupported, code);
+    } else if (IsCodeLayer(cls)) {
+      code.push_back({cls, name});
+    } else if (reg.Find(cls) == nullptr) {
+      unsupported.push_back({cls, name});
+    }
+  }
+}
+
+// Parses a dtype policy or dtype name from a layer config.
+Result<ir::DType> ParseDType(const json& v, const std::string& where) {
+  std::string name = "float32";
+  if (v.is_string()) {
+    name = v.get<std::string>();
+  } else if (v.is_object() && v.contains("config") &&
+             v["config"].is_object() && v["config"].contains("name")) {
+    name = v["config"]["name"].get<std::string>();
+  }
+  static const std::map<std::string, ir::DType> kNames = {
+      {"float32", ir::DType::kFloat32}, {"float16", ir::DType::kFloat32},
+      {"bfloat16", ir::DType::kFloat32}, {"float64", ir::DType::kFloat32},
+      {"mixed_float16", ir::DType::kFloat32},
+      {"mixed_bfloat16", ir::DType::kFloat32},
+      {"int32", ir::DType::kInt32}, {"int64", ir::DType::kInt32},
+      {"int8", ir::DType::kInt8}, {"uint8", ir::DType::kUInt8},
+      {"int16", ir::DType::kInt16}, {"bool", ir::DType::kBool}};
+  auto it = kNames.find(name);
+  if (it == kNames.end()) {
+    return Status::Invalid(where + ": dtype '" + name +
+                           "' is not supported. Use a float32 or int32 input");
+  }
+  return it->second;
+}
+
+struct TensorRef {
+  std::string layer;
+  int node = 0;
+  int tensor = 0;
+};
+
+Result<TensorRef> ParseRef(const json& j, const std::string& where) {
+  if (!j.is_array() || j.size() < 3 || !j[0].is_string() ||
+      !j[1].is_number_integer() || !j[2].is_number_integer()) {
+    return Status::Invalid(where + ": malformed tensor reference " +
+                           j.dump() + ". Re-save the model with Keras 3");
+  }
+  return TensorRef{j[0].get<std::string>(), j[1].get<int>(), j[2].get<int>()};
+}
+
+// Collects the Keras tensors referenced in a Keras 3 `args` structure, in
+// order.
+Status CollectTensorRefs(const json& j, std::vector<TensorRef>& out,
+                         const std::string& where) {
+  if (j.is_object()) {
+    if (j.value("class_name", "") == "__keras_tensor__") {
+      const json& cfg = j.value("config", json::object());
+      if (!cfg.contains("keras_history")) {
+        return Status::Invalid(where + ": a tensor has no keras_history");
+      }
+      K2L_ASSIGN_OR_RETURN(TensorRef r, ParseRef(cfg["keras_history"], where));
+      out.push_back(r);
+      return Status::Ok();
+    }
+    for (const auto& [k, v] : j.items()) {
+      K2L_RETURN_IF_ERROR(CollectTensorRefs(v, out, where));
+    }
+  } else if (j.is_array()) {
+    for (const json& e : j) K2L_RETURN_IF_ERROR(CollectTensorRefs(e, out, where));
+  }
+  return Status::Ok();
+}
+
+// A leaf of an input/output structure: the reference and its signature name.
+struct NamedRef {
+  std::string key;  // dict key, or empty
+  TensorRef ref;
+};
+
+Status FlattenStructure(const json& j, const std::string& key,
+                        std::vector<NamedRef>& out, const std::string& where) {
+  if (j.is_array() && !j.empty() && j[0].is_string()) {
+    K2L_ASSIGN_OR_RETURN(TensorRef r, ParseRef(j, where));
+    out.push_back({key, r});
+  } else if (j.is_array()) {
+    for (const json& e : j) K2L_RETURN_IF_ERROR(FlattenStructure(e, "", out, where));
+  } else if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      K2L_RETURN_IF_ERROR(FlattenStructure(v, k, out, where));
+    }
+  } else {
+    return Status::Invalid(where + ": malformed input/output structure " +
+                           j.dump());
+  }
+  return Status::Ok();
+}
+
+class Lowerer {
+ public:
+  Lowerer(ir::Graph& g, const Registry& reg, const WeightStore* weights)
+      : g_(g), reg_(reg), weights_(weights) {}
+
+  // Lowers `model` (an entry with class_name and config). Without `inputs`,
+  // the model's inputs become graph inputs (the top level).
+  Result<std::vector<std::pair<std::string, ir::ValueId>>> Lower(
+      const json& model, const WeightPath& path,
+      const std::vector<ir::ValueId>* inputs) {
+    std::string cls = ClassName(model);
+    const json& cfg = model.value("config", json::object());
+    if (cls == "Sequential") return LowerSequential(model, cfg, path, inputs);
+    if (cfg.is_object() && cfg.contains("layers") &&
+        cfg.contains("input_layers")) {
+      return LowerFunctional(model, cfg, path, inputs);
+    }
+    return Status::Invalid(
+        "model '" + LayerName(model) + "' (" + cls +
+        ") has no layer graph in its config: it is a subclassed model whose "
+        "call() is Python code, which a file does not contain. Rebuild it "
+        "with the Functional or Sequential API and save it again");
+  }
+
+ private:
+  Result<ir::ValueId> MakeInput(const json& layer, const std::string& port) {
+    const json& c = layer.value("config", json::object());
+    std::string where = "input '" + LayerName(layer) + "'";
+    json shape = c.contains("batch_shape")         ? c["batch_shape"]
+                 : c.contains("batch_input_shape") ? c["batch_input_shape"]
+                                                   : json();
+    if (!shape.is_array() || shape.empty()) {
+      return Status::Invalid(where + " has no batch_shape in its config. "
+                             "Re-save the model with Keras 3");
+    }
+    ir::Shape s;
+    for (const json& d : shape) {
+      s.push_back(d.is_number_integer() ? d.get<int64_t>() : ir::kDynamic);
+    }
+    s[0] = ir::kDynamic;  // the batch is always resizable
+    if (c.value("sparse", false) || c.value("ragged", false)) {
+      return Status::Invalid(where + " is sparse or ragged, which LiteRT "
+                             "builtins cannot take. Use a dense input");
+    }
+    K2L_ASSIGN_OR_RETURN(ir::DType dt,
+                         ParseDType(c.value("dtype", json("float32")), where));
+    return g_.AddInput(port, dt, s);
+  }
+
+  Result<std::vector<ir::ValueId>> CallLayer(const json& layer,
+                                             const WeightPath& path,
+                                             std::vector<ir::ValueId> ins,
+                                             const json& kwargs) {
+    std::string cls = ClassName(layer);
+    std::string name = LayerName(layer);
+    if (IsModelClass(cls)) {
+      K2L_ASSIGN_OR_RETURN(auto outs, Lower(layer, path, &ins));
+      std::vector<ir::ValueId> ids;
+      for (auto& [n, id] : outs) ids.push_back(id);
+      return ids;
+    }
+    const LayerInfo* info = reg_.Find(cls);
+    if (info == nullptr) {
+      return Status::Internal("layer '" + name + "' (" + cls +
+                              ") has no converter");
+    }
+    static const json kEmpty = json::object();
+    const json& cfg = layer.contains("config") ? layer["config"] : kEmpty;
+    LayerContext ctx(g_, cfg, cls, name, std::move(ins), kwargs, weights_,
+                     path);
+    return info->convert(ctx);
+  }
+
+  // Assigns each layer its weight-group path, as Keras' saving walk does.
+  std::vector<WeightPath> WeightPaths(const json& layers,
+                                      const WeightPath& prefix,
+                                      bool skip_inputs) {
+    std::map<std::string, int> used;
+    std::vector<WeightPath> paths;
+    for (const json& layer : layers) {
+      std::string cls = ClassName(layer);
+      WeightPath p = prefix;
+      if (!(skip_inputs && cls == "InputLayer")) {
+        std::string snake = ToSnakeCase(cls);
+        auto it = used.find(snake);
+        std::string seg = snake;
+        if (it == used.end()) {
+          used[snake] = 0;
+        } else {
+          seg += "_" + std::to_string(++it->second);
+        }
+        p.push_back({"layers/" + seg, LayerName(layer)});
+      }
+      paths.push_back(std::move(p));
+    }
+    return paths;
+  }
+
+  Result<std::vector<std::pair<std::string, ir::ValueId>>> LowerSequential(
+      const json& model, const json& cfg, const WeightPath& prefix,
+      const std::vector<ir::ValueId>* inputs) {
+    const json& layers = LayerList(cfg);
+    auto paths = WeightPaths(layers, prefix, /*skip_inputs=*/true);
+    ir::ValueId x = ir::kNoValue;
+    size_t start = 0;
+    if (!layers.empty() && ClassName(layers[0]) == "InputLayer") {
+      start = 1;
+      if (inputs == nullptr) {
+        K2L_ASSIGN_OR_RETURN(x, MakeInput(layers[0], LayerName(layers[0])));
+      }
+    } else if (inputs == nullptr) {
+      json fake = {{"name", "input_layer"}, {"config", json::object()}};
+      if (cfg.contains("build_input_shape")) {
+        fake["config"]["batch_shape"] = cfg["build_input_shape"];
+      } else if (!layers.empty() && layers[0].contains("config") &&
+                 layers[0]["config"].contains("batch_input_shape")) {
+        fake["config"]["batch_shape"] = layers[0]["config"]["batch_input_shape"];
+      }
+      if (!fake["config"].contains("batch_shape")) {
+        return Status::Invalid(
+            "Sequential model '" + LayerName(model) +
+            "' was never built, so its input shape is unknown. Call "
+            "model.build(input_shape) or start it with keras.Input(...) "
+            "before saving");
+      }
+      K2L_ASSIGN_OR_RETURN(x, MakeInput(fake, "input_layer"));
+    }
+    if (inputs != nullptr) {
+      if (inputs->size() != 1) {
+        return Status::Invalid("Sequential model '" + LayerName(model) +
+                               "' is called with " +
+                               std::to_string(inputs->size()) +
+                               " inputs but takes one");
+      }
+      x = (*inputs)[0];
+    }
+    std::string last = LayerName(model);
+    for (size_t i = start; i < layers.size(); ++i) {
+      K2L_ASSIGN_OR_RETURN(auto outs,
+                           CallLayer(layers[i], paths[i], {x}, json::object()));
+      if (outs.size() != 1) {
+        return Status::Invalid("layer '" + LayerName(layers[i]) +
+                               "' returns several tensors, which a Sequential "
+                               "model cannot pass on. Use the Functional API");
+      }
+      x = outs[0];
+      last = LayerName(layers[i]);
+    }
+    return std::vector<std::pair<std::string, ir::ValueId>>{{last, x}};
+  }
+
+  Result<std::vector<std::pair<std::string, ir::ValueId>>> LowerFunctional(
+      const json& model, const json& cfg, const WeightPath& prefix,
+      const std::vector<ir::ValueId>* inputs) {
+    const std::string where = "model '" + LayerName(model) + "'";
+    const json& layers = LayerList(cfg);
+    auto paths = WeightPaths(layers, prefix, /*skip_inputs=*/false);
+    std::map<std::string, size_t> index_of;
+    for (size_t i = 0; i < layers.size(); ++i) index_of[LayerName(layers[i])] = i;
+
+    // Outputs of each (layer, call).
+    std::map<std::pair<std::string, int>, std::vector<ir::ValueId>> produced;
+
+    std::vector<NamedRef> in_refs, out_refs;
+    K2L_RETURN_IF_ERROR(FlattenStructure(cfg["input_layers"], "", in_refs, where));
+    K2L_RETURN_IF_ERROR(
+        FlattenStructure(cfg.value("output_layers", json::array()), "",
+                         out_refs, where));
+    if (inputs != nullptr && inputs->size() != in_refs.size()) {
+      return Status::Invalid(where + " is called with " +
+                             std::to_string(inputs->size()) +
+                             " inputs but takes " +
+                             std::to_string(in_refs.size()));
+    }
+    for (size_t k = 0; k < in_refs.size(); ++k) {
+      const std::string& lname = in_refs[k].ref.layer;
+      auto it = index_of.find(lname);
+      if (it == index_of.end()) {
+        return Status::Invalid(where + ": input layer '" + lname +
+                               "' is not in its layer list");
+      }
+      ir::ValueId v;
+      if (inputs != nullptr) {
+        v = (*inputs)[k];
+      } else {
+        std::string port = in_refs[k].key.empty() ? lname : in_refs[k].key;
+        K2L_ASSIGN_OR_RETURN(v, MakeInput(layers[it->second], port));
+      }
+      produced[{lname, 0}] = {v};
+    }
+
+    // Pending calls: (layer index, call index, node json).
+    struct Call {
+      size_t layer;
+      int node;
+      std::vector<TensorRef> refs;
+      json kwargs;
+    };
+    std::vector<Call> pending;
+    for (size_t i = 0; i < layers.size(); ++i) {
+      const json& layer = layers[i];
+      if (ClassName(layer) == "InputLayer") continue;
+      const json& nodes = layer.value("inbound_nodes", json::array());
+      int n = 0;
+      for (const json& node : nodes) {
+        Call c{i, n++, {}, json::object()};
+        std::string lw = "layer '" + LayerName(layer) + "'";
+        if (node.is_object()) {
+          K2L_RETURN_IF_ERROR(
+              CollectTensorRefs(node.value("args", json::array()), c.refs, lw));
+          std::vector<TensorRef> kw_refs;
+          const json& kw = node.value("kwargs", json::object());
+          K2L_RETURN_IF_ERROR(CollectTensorRefs(kw, kw_refs, lw));
+          if (!kw_refs.empty()) {
+            return Status::Invalid(
+                lw + " (" + ClassName(layer) +
+                ") receives tensors as keyword arguments (" + kw.dump() +
+                "), which this converter does not support yet. Pass them "
+                "positionally");
+          }
+          c.kwargs = kw;
+        } else if (node.is_array()) {
+          for (const json& e : node) {
+            K2L_ASSIGN_OR_RETURN(TensorRef r, ParseRef(e, lw));
+            c.refs.push_back(r);
+          }
+        }
+        pending.push_back(std::move(c));
+      }
+    }
+
+    while (!pending.empty()) {
+      bool progress = false;
+      for (size_t p = 0; p < pending.size();) {
+        Call& c = pending[p];
+        std::vector<ir::ValueId> ins;
+        bool ready = true;
+        for (const TensorRef& r : c.refs) {
+          auto it = produced.find({r.layer, r.node});
+          if (it == produced.end()) {
+            ready = false;
+            break;
+          }
+          if (r.tensor < 0 || static_cast<size_t>(r.tensor) >= it->second.size()) {
+            return Status::Invalid(where + ": layer '" +
+                                   LayerName(layers[c.layer]) +
+                                   "' reads output " + std::to_string(r.tensor) +
+                                   " of '" + r.layer + "', which has only " +
+                                   std::to_string(it->second.size()));
+          }
+          ins.push_back(it->second[r.tensor]);
+        }
+        if (!ready) {
+          ++p;
+          continue;
+        }
+        K2L_ASSIGN_OR_RETURN(
+            auto outs, CallLayer(layers[c.layer], paths[c.layer], ins, c.kwargs));
+        produced[{LayerName(layers[c.layer]), c.node}] = std::move(outs);
+        pending.erase(pending.begin() + static_cast<long>(p));
+        progress = true;
+      }
+      if (!progress) {
+        std::string names;
+        for (const Call& c : pending) {
+          names += (names.empty() ? "'" : ", '") + LayerName(layers[c.layer]) + "'";
+        }
+        return Status::Invalid(where + ": layers " + names +
+                               " read tensors that no layer produces. The "
+                               "config's graph is broken; re-save the model");
+      }
+    }
+
+    std::vector<std::pair<std::string, ir::ValueId>> result;
+    for (const NamedRef& o : out_refs) {
+      int node = o.ref.node;
+      auto li = index_of.find(o.ref.layer);
+      if (li != index_of.end() && ClassName(layers[li->second]) == "Functional" &&
+          node > 0) {
+        --node;  // the built-in node of a nested Functional
+      }
+      auto it = produced.find({o.ref.layer, node});
+      if (it == produced.end() || o.ref.tensor >= static_cast<int>(it->second.size())) {
+        return Status::Invalid(where + ": output '" + o.ref.layer +
+                               "' is never produced by its layer graph. "
+                               "Re-save the model");
+      }
+      std::string name = o.key.empty() ? o.ref.layer : o.key;
+      if (o.key.empty() && it->second.size() > 1 && o.ref.tensor > 0) {
+        name += "_" + std::to_string(o.ref.tensor);
+      }
+      result.push_back({name, it->second[o.ref.tensor]});
+    }
+    return result;
+  }
+
+  ir::Graph& g_;
+  const Registry& reg_;
+  const WeightStore* weights_;
+};
+
+}  // namespace
+
+Result<ir::Graph> LowerKerasModel(const ModelSource& source,
+                                  const Registry& registry) {
+  const json& model = source.config;
+  if (!model.is_object() || !model.contains("class_name")) {
+    return Status::Invalid(
+        "the model config has no 'class_name'. The file is not a Keras model "
+        "saved by model.save(); re-save it with Keras 3");
+  }
+  std::vector<Finding> unsupported, code;
+  const json& top_cfg = model.value("config", json::object());
+  if (IsCodeLayer(ClassName(model))) code.push_back({ClassName(model), LayerName(model)});
+  CollectProblems(LayerList(top_cfg), registry, unsupported, code);
+  if (!code.empty()) {
+    std::string list;
+    for (const auto& f : code) {
+      list += (list.empty() ? "" : ", ") + ("'" + f.name + "' (" + f.class_name + ")");
+    }
+    return Status::Invalid(
+        "the model contains executable layers: " + list +
+        ". A Lambda layer stores Python code, and a model file is untrusted "
+        "input, so it is never run or translated. Replace the Lambda with "
+        "built-in layers (or keras.ops calls) and save the model again");
+  }
+  if (!unsupported.empty()) {
+    std::string list;
+    for (const auto& f : unsupported) {
+      list += "\n  - '" + f.name + "' (" + f.class_name + ")";
+    }
+    return Status::Invalid(
+        std::to_string(unsupported.size()) +
+        " layer(s) cannot be converted to LiteRT builtin ops:" + list +
+        "\nReplace them with supported layers (see docs/supported_layers.md)");
+  }
+
+  ir::Graph g;
+  Lowerer lowerer(g, registry, source.weights.get());
+  K2L_ASSIGN_OR_RETURN(auto outs, lowerer.Lower(model, {}, nullptr));
+  std::set<std::string> used;
+  for (auto& [name, id] : outs) {
+    std::string n = name;
+    for (int k = 1; used.count(n); ++k) n = name + "_" + std::to_string(k);
+    used.insert(n);
+    g.outputs().push_back({n, id});
+  }
+  return g;
+}
+
+}  // namespace k2l::keras

@@ -1,0 +1,75 @@
+// Reading Keras model files: `.keras` zips, their unzipped folders and legacy
+// `.h5` full-model files. The result is the model config plus a WeightStore.
+//
+// The format is detected from the bytes (zip or HDF5 magic), never from the
+// extension. The weights HDF5 inside a zip is opened from memory; nothing is
+// extracted to disk.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "ir/tensor_data.h"
+
+namespace k2l::keras {
+
+// One step on the way from the top model to a layer. Keras 3 addresses a
+// layer's weights by its snake-cased class name plus a per-container counter
+// (`dense`, `dense_1`, ...), tf.keras 2.13/2.14 `.keras` files by layer name
+// under `_layer_checkpoint_dependencies`, and legacy `.h5` files by layer name.
+// The frontend knows both and lets the store pick.
+struct WeightPathStep {
+  std::string class_path;  // e.g. "layers/dense_1"
+  std::string layer_name;  // e.g. "my_dense"
+};
+using WeightPath = std::vector<WeightPathStep>;
+
+class WeightStore {
+ public:
+  virtual ~WeightStore() = default;
+
+  // The variables of the layer at `path`, in the layer's own order (Keras 3:
+  // `vars/0..N` sorted numerically; legacy: the `weight_names` attribute).
+  // A layer with no stored variables yields an empty vector. Values keep their
+  // stored dtype (bfloat16 data is returned as DType::kBFloat16).
+  virtual Result<std::vector<ir::TensorData>> Variables(
+      const WeightPath& path) const = 0;
+
+  // A short description for error messages, e.g. "model.weights.h5 in m.keras".
+  virtual std::string Describe() const = 0;
+};
+
+enum class SourceFormat { kKerasZip, kKerasDir, kLegacyH5 };
+
+std::string_view SourceFormatName(SourceFormat f);
+
+struct ModelSource {
+  SourceFormat format;
+  // The serialized model: {"class_name": ..., "config": {...}, ...} as found
+  // in config.json (or the legacy `model_config` attribute).
+  nlohmann::json config;
+  std::unique_ptr<WeightStore> weights;
+};
+
+// Opens `path`: a `.keras` zip, a folder holding config.json and
+// model.weights.h5, or a legacy `.h5` full model.
+Result<ModelSource> LoadModelSource(const std::string& path);
+
+// The same, from bytes already in memory (zip or HDF5). `name` is used in
+// error messages.
+Result<ModelSource> LoadModelSourceFromBytes(std::span<const uint8_t> bytes,
+                                             const std::string& name);
+
+// Converts float16/bfloat16/float64 data to float32; float32 is returned as is.
+// Other dtypes are an error naming `what`.
+Result<ir::TensorData> ToFloat32(const ir::TensorData& t,
+                                 const std::string& what);
+
+}  // namespace k2l::keras

@@ -1,0 +1,54 @@
+#include "frontend/keras/registry.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace k2l::keras {
+
+Status Registry::Register(const std::string& class_name, LayerConverter convert,
+                          std::string ops) {
+  if (entries_.count(class_name)) {
+    return Status::Internal("layer class '" + class_name +
+                            "' is registered twice");
+  }
+  entries_[class_name] = LayerInfo{convert, std::move(ops)};
+  return Status::Ok();
+}
+
+const LayerInfo* Registry::Find(const std::string& class_name) const {
+  auto it = entries_.find(class_name);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> Registry::ClassNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, info] : entries_) names.push_back(name);
+  return names;
+}
+
+Status RegisterAll(Registry& r) {
+  K2L_RETURN_IF_ERROR(RegisterCoreLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterActivationLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterConvLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterPoolingLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterNormalizationLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterReshapingLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterMergeLayers(r));
+  return Status::Ok();
+}
+
+const Registry& DefaultRegistry() {
+  static const Registry* registry = [] {
+    auto* r = new Registry();
+    Status s = RegisterAll(*r);
+    if (!s.ok()) {
+      // A duplicate registration is a programming error caught by every test.
+      std::fprintf(stderr, "internal error: %s\n", s.message().c_str());
+      std::abort();
+    }
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace k2l::keras

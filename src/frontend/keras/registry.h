@@ -1,0 +1,47 @@
+// The map from Keras layer class names to converters. Each layer family file
+// registers its classes from one function; RegisterAll calls them all, in
+// one explicit list. Registering a class twice is an error.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "frontend/keras/layer_context.h"
+
+namespace k2l::keras {
+
+struct LayerInfo {
+  LayerConverter convert = nullptr;
+  // The builtin ops the layer becomes, for docs and summaries.
+  std::string ops;
+};
+
+class Registry {
+ public:
+  Status Register(const std::string& class_name, LayerConverter convert,
+                  std::string ops);
+  const LayerInfo* Find(const std::string& class_name) const;
+  std::vector<std::string> ClassNames() const;
+
+ private:
+  std::map<std::string, LayerInfo> entries_;
+};
+
+// The registry with every converter in the project, built once.
+const Registry& DefaultRegistry();
+
+// Explicit registration of all layer families.
+Status RegisterAll(Registry& r);
+
+// One per layer family file in layers/.
+Status RegisterCoreLayers(Registry& r);
+Status RegisterActivationLayers(Registry& r);
+Status RegisterConvLayers(Registry& r);
+Status RegisterPoolingLayers(Registry& r);
+Status RegisterNormalizationLayers(Registry& r);
+Status RegisterReshapingLayers(Registry& r);
+Status RegisterMergeLayers(Registry& r);
+
+}  // namespace k2l::keras

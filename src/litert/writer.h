@@ -1,0 +1,33 @@
+// Serializes an ir::Graph as a LiteRT flatbuffer (`.tflite`).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ir/graph.h"
+
+namespace k2l::litert {
+
+struct WriteStats {
+  size_t file_bytes = 0;
+  size_t constant_bytes = 0;
+  size_t num_buffers = 0;
+  size_t num_tensors = 0;
+  std::map<std::string, int> op_counts;  // builtin name -> count
+};
+
+// Builds the flatbuffer in memory. Opcodes and identical constant buffers
+// are deduplicated, buffers[0] is the empty sentinel, constant data is
+// 16-byte aligned, and one `serving_default` signature maps the graph's
+// port names to tensors.
+Result<std::vector<uint8_t>> Serialize(const ir::Graph& g, WriteStats* stats);
+
+// Writes `bytes` to `path` atomically: a temporary file in the same folder,
+// then a rename. On failure nothing is left at `path` (nor the temporary).
+Status WriteFileAtomically(const std::string& path,
+                           const std::vector<uint8_t>& bytes);
+
+}  // namespace k2l::litert

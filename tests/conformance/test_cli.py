@@ -1,0 +1,150 @@
+"""The CLI's summary, inspect, --dump-ir and the generated layer docs."""
+from pathlib import Path
+
+import keras
+
+from harness import REPO, run_cli
+
+
+def _model(tmp_path):
+    x = keras.Input((4,), name="features")
+    y = keras.layers.Dense(3, activation="relu", name="hidden")(x)
+    model = keras.Model(x, keras.layers.Dense(2, name="logits")(y))
+    src = tmp_path / "m.keras"
+    model.save(src)
+    return src
+
+
+def test_convert_prints_summary(tmp_path):
+    out = tmp_path / "m.tflite"
+    proc = run_cli("convert", _model(tmp_path), "-o", out, check=True)
+    assert "FULLY_CONNECTEDx2" in proc.stdout
+    assert "input  features: float32[?, 4]" in proc.stdout
+    assert "output logits: float32[?, 2]" in proc.stdout
+    for stage in ("read", "lower", "optimize", "serialize", "write"):
+        assert f" {stage} " in proc.stdout
+
+
+def test_dump_ir_shows_each_pass(tmp_path):
+    out = tmp_path / "m.tflite"
+    proc = run_cli("convert", _model(tmp_path), "-o", out, "--dump-ir", check=True)
+    for p in ("lower", "fold_constants", "fuse_activation", "eliminate_dead"):
+        assert f"=== IR after {p} ===" in proc.stderr
+    # The ReLU is its own op after lowering and fused away at the end.
+    last = proc.stderr.split("=== IR after eliminate_dead ===")[1]
+    assert "Relu" not in last and "FullyConnected" in last
+
+
+def test_inspect_our_file(tmp_path):
+    out = tmp_path / "m.tflite"
+    run_cli("convert", _model(tmp_path), "-o", out, check=True)
+    proc = run_cli("inspect", out, check=True)
+    assert "FULLY_CONNECTED v1: 2" in proc.stdout
+    assert "'serving_default'" in proc.stdout
+    assert "input  features" in proc.stdout and "output logits" in proc.stdout
+    assert "signature=[-1, 4]" in proc.stdout
+    assert "min_runtime_version" in proc.stdout
+
+
+def _foreign_tflite(path):
+    """A model written with LiteRT's own Python schema bindings, not by us:
+    y = x + c, with a named signature, in the layout TensorFlow writes
+    (one buffer per tensor, no shape_signature)."""
+    import flatbuffers
+    import numpy as np
+    from ai_edge_litert import schema_py_generated as s
+
+    b = flatbuffers.Builder(1024)
+    const = np.arange(4, dtype="<f4").tobytes()
+
+    def buffer(data):
+        vec = b.CreateByteVector(data) if data else None
+        s.BufferStart(b)
+        if vec is not None:
+            s.BufferAddData(b, vec)
+        return s.BufferEnd(b)
+
+    def tensor(name, buf):
+        n = b.CreateString(name)
+        shape = b.CreateNumpyVector(np.array([1, 4], dtype="<i4"))
+        s.TensorStart(b)
+        s.TensorAddShape(b, shape)
+        s.TensorAddType(b, s.TensorType.FLOAT32)
+        s.TensorAddBuffer(b, buf)
+        s.TensorAddName(b, n)
+        return s.TensorEnd(b)
+
+    buffers = [buffer(None), buffer(None), buffer(const), buffer(None)]
+    tensors = [tensor("x", 1), tensor("c", 2), tensor("y", 3)]
+    s.AddOptionsStart(b)
+    opts = s.AddOptionsEnd(b)
+    ins = b.CreateNumpyVector(np.array([0, 1], dtype="<i4"))
+    outs = b.CreateNumpyVector(np.array([2], dtype="<i4"))
+    s.OperatorStart(b)
+    s.OperatorAddOpcodeIndex(b, 0)
+    s.OperatorAddInputs(b, ins)
+    s.OperatorAddOutputs(b, outs)
+    s.OperatorAddBuiltinOptionsType(b, s.BuiltinOptions.AddOptions)
+    s.OperatorAddBuiltinOptions(b, opts)
+    op = s.OperatorEnd(b)
+
+    def vec(start, items):
+        start(b, len(items))
+        for it in reversed(items):
+            b.PrependUOffsetTRelative(it)
+        return b.EndVector()
+
+    t_vec = vec(s.SubGraphStartTensorsVector, tensors)
+    o_vec = vec(s.SubGraphStartOperatorsVector, [op])
+    sg_in = b.CreateNumpyVector(np.array([0], dtype="<i4"))
+    sg_out = b.CreateNumpyVector(np.array([2], dtype="<i4"))
+    s.SubGraphStart(b)
+    s.SubGraphAddTensors(b, t_vec)
+    s.SubGraphAddInputs(b, sg_in)
+    s.SubGraphAddOutputs(b, sg_out)
+    s.SubGraphAddOperators(b, o_vec)
+    sg = s.SubGraphEnd(b)
+    s.OperatorCodeStart(b)
+    s.OperatorCodeAddDeprecatedBuiltinCode(b, s.BuiltinOperator.ADD)
+    s.OperatorCodeAddBuiltinCode(b, s.BuiltinOperator.ADD)
+    s.OperatorCodeAddVersion(b, 1)
+    code = s.OperatorCodeEnd(b)
+    codes = vec(s.ModelStartOperatorCodesVector, [code])
+    subgraphs = vec(s.ModelStartSubgraphsVector, [sg])
+    bufs = vec(s.ModelStartBuffersVector, buffers)
+    desc = b.CreateString("written by LiteRT's Python schema bindings")
+    s.ModelStart(b)
+    s.ModelAddVersion(b, 3)
+    s.ModelAddOperatorCodes(b, codes)
+    s.ModelAddSubgraphs(b, subgraphs)
+    s.ModelAddDescription(b, desc)
+    s.ModelAddBuffers(b, bufs)
+    b.Finish(s.ModelEnd(b), file_identifier=b"TFL3")
+    path.write_bytes(b.Output())
+    return path
+
+
+def test_inspect_a_file_we_did_not_write(tmp_path):
+    import numpy as np
+    from ai_edge_litert.interpreter import Interpreter
+    path = _foreign_tflite(tmp_path / "foreign.tflite")
+    interp = Interpreter(model_path=str(path))  # it is a valid model
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"],
+                      np.ones((1, 4), "float32"))
+    interp.invoke()
+    np.testing.assert_array_equal(
+        interp.get_tensor(interp.get_output_details()[0]["index"]),
+        [[1, 2, 3, 4]])
+    proc = run_cli("inspect", path, check=True)
+    assert "ADD v1: 1" in proc.stdout
+    assert "'c' FLOAT32[1, 4] buffer=2 (16 bytes)" in proc.stdout
+    assert "Python schema bindings" in proc.stdout
+
+
+def test_supported_layers_doc_is_generated():
+    proc = run_cli("layers", check=True)
+    doc = REPO / "docs" / "supported_layers.md"
+    assert doc.read_text() == proc.stdout, (
+        "docs/supported_layers.md is stale: regenerate it with "
+        "`build/release/keras2litert layers > docs/supported_layers.md`")

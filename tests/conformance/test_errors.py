@@ -1,0 +1,146 @@
+"""Rejection paths: each asserts the exit code, a message fragment, and that
+no output file is left behind."""
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from harness import run_cli
+
+
+def _convert_fails(src, out, fragment, code=2):
+    proc = run_cli("convert", src, "-o", out)
+    assert proc.returncode == code, proc.stderr
+    assert fragment in proc.stderr, proc.stderr
+    assert not out.exists()
+    assert not any(p.name.startswith(f".{out.name}") for p in out.parent.iterdir())
+    return proc.stderr
+
+
+def _save(model, path):
+    model.save(path)
+    return path
+
+
+def test_several_unsupported_layers_listed_together(tmp_path):
+    x = keras.Input((4, 6), name="x")
+    y = keras.layers.LSTM(3, name="lstm_a")(x)
+    z = keras.layers.Dense(4)(keras.layers.GRU(2, name="gru_b")(x))
+    model = keras.Model(x, [y, z])
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "cannot be converted")
+    assert "'lstm_a' (LSTM)" in err and "'gru_b' (GRU)" in err
+
+
+def test_lambda_refused_as_code(tmp_path):
+    x = keras.Input((3,), name="x")
+    model = keras.Model(x, keras.layers.Lambda(lambda t: t * 2, name="double")(x))
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'double' (Lambda)")
+    assert "untrusted" in err
+
+
+def test_corrupt_zip(tmp_path):
+    src = tmp_path / "bad.keras"
+    src.write_bytes(b"PK\x03\x04" + b"\x00garbage" * 20)
+    _convert_fails(src, tmp_path / "o.tflite", "bad.keras")
+
+
+def test_truncated_hdf5(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    full = _save(model, tmp_path / "m.h5").read_bytes()
+    src = tmp_path / "cut.h5"
+    src.write_bytes(full[: len(full) // 3])
+    _convert_fails(src, tmp_path / "o.tflite", "cut.h5")
+
+
+def test_missing_config_json(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    good = _save(model, tmp_path / "m.keras")
+    src = tmp_path / "noconfig.keras"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(src, "w") as zout:
+        for item in zin.infolist():
+            if item.filename != "config.json":
+                zout.writestr(item, zin.read(item.filename))
+    _convert_fails(src, tmp_path / "o.tflite", "config.json")
+
+
+def _rewrite_weights(src, dst, edit):
+    """Copies a .keras zip, applying `edit(h5py.File)` to its weights."""
+    import h5py
+    import io
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "model.weights.h5":
+                buf = io.BytesIO(data)
+                with h5py.File(buf, "r+") as f:
+                    edit(f)
+                data = buf.getvalue()
+            zout.writestr(item, data)
+
+
+def test_weights_missing_for_a_layer(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="d1"),
+                              keras.layers.Dense(2, name="d2")])
+    good = _save(model, tmp_path / "m.keras")
+    bad = tmp_path / "missing.keras"
+    _rewrite_weights(good, bad, lambda f: f["layers/dense_1/vars"].clear())
+    err = _convert_fails(bad, tmp_path / "o.tflite", "'d2' (Dense)")
+    assert "variables" in err
+
+
+def test_weight_shape_contradicts_config(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="d1")])
+    good = _save(model, tmp_path / "m.keras")
+    bad = tmp_path / "shape.keras"
+
+    def edit(f):
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars"].create_dataset("0", data=np.zeros((5, 4), "float32"))
+
+    _rewrite_weights(good, bad, edit)
+    err = _convert_fails(bad, tmp_path / "o.tflite", "'d1' (Dense)")
+    assert "[5, 4]" in err and "[3, 4]" in err
+
+
+def test_channels_first_without_lowering(tmp_path):
+    model = keras.Sequential([keras.Input((3, 8, 8)),
+                              keras.layers.Conv2D(4, 3, data_format="channels_first",
+                                                  name="cf")])
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'cf' (Conv2D)")
+    assert "channels_last" in err  # the fix it suggests
+
+
+def test_output_in_missing_folder(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    src = _save(model, tmp_path / "m.keras")
+    out = tmp_path / "nope" / "o.tflite"
+    proc = run_cli("convert", src, "-o", out)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr, proc.stderr
+    assert not out.parent.exists()
+
+
+def test_output_not_tflite(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    src = _save(model, tmp_path / "m.keras")
+    _convert_fails(src, tmp_path / "o.bin", ".tflite")
+
+
+def test_missing_source(tmp_path):
+    _convert_fails(tmp_path / "nothing.keras", tmp_path / "o.tflite", "nothing.keras")
+
+
+def test_not_a_model(tmp_path):
+    src = tmp_path / "text.keras"
+    src.write_text("hello, I am not a model")
+    _convert_fails(src, tmp_path / "o.tflite", "text.keras")
+
+
+def test_inspect_rejects_garbage(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"\x00" * 64)
+    proc = run_cli("inspect", bad)
+    assert proc.returncode == 2 and "not a valid LiteRT model" in proc.stderr

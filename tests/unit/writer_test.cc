@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "litert/inspect.h"
+#include "litert/op_table.h"
+#include "litert/schema_generated.h"
+#include "litert/writer.h"
+
+namespace k2l::litert {
+namespace {
+
+using ir::DType;
+using ir::Graph;
+using ir::kDynamic;
+using ir::OpKind;
+using ir::ValueId;
+
+Graph TwoDenseWithSharedWeights() {
+  Graph g;
+  ValueId x = g.AddInput("features", DType::kFloat32, {kDynamic, 2});
+  ValueId w1 = g.AddFloatConstant({1, 2, 3, 4}, {2, 2}, "w1");
+  ValueId w2 = g.AddFloatConstant({1, 2, 3, 4}, {2, 2}, "w2");  // same bytes
+  ValueId a = *g.Add(OpKind::kFullyConnected, {x, w1, ir::kNoValue},
+                     ir::FullyConnectedAttrs{}, "d1");
+  ValueId b = *g.Add(OpKind::kFullyConnected, {a, w2, ir::kNoValue},
+                     ir::FullyConnectedAttrs{ir::Activation::kRelu}, "d2");
+  ValueId c = *g.Add(OpKind::kGelu, {b}, ir::GeluAttrs{true}, "g");
+  g.outputs().push_back({"logits", c});
+  return g;
+}
+
+TEST(Writer, RoundTripThroughTheGeneratedReader) {
+  Graph g = TwoDenseWithSharedWeights();
+  WriteStats stats;
+  auto bytes = Serialize(g, &stats);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  flatbuffers::Verifier v(bytes->data(), bytes->size());
+  ASSERT_TRUE(fb::VerifyModelBuffer(v));
+  ASSERT_TRUE(fb::ModelBufferHasIdentifier(bytes->data()));
+  const fb::Model* m = fb::GetModel(bytes->data());
+  EXPECT_EQ(m->version(), 3u);
+
+  // Opcodes are deduplicated; GELU (code 150) keeps 127 in the int8 field.
+  ASSERT_EQ(m->operator_codes()->size(), 2u);
+  for (const fb::OperatorCode* oc : *m->operator_codes()) {
+    int code = static_cast<int>(oc->builtin_code());
+    EXPECT_EQ(oc->deprecated_builtin_code(), std::min(code, 127));
+  }
+  EXPECT_EQ(m->operator_codes()->Get(1)->builtin_code(), fb::BuiltinOperator::GELU);
+
+  // buffers[0] is empty; identical weights share one buffer, 16-byte aligned.
+  const auto* buffers = m->buffers();
+  EXPECT_TRUE(buffers->Get(0)->data() == nullptr || buffers->Get(0)->data()->size() == 0);
+  const fb::SubGraph* sg = m->subgraphs()->Get(0);
+  std::set<uint32_t> weight_buffers;
+  for (const fb::Operator* op : *sg->operators()) {
+    if (op->inputs()->size() > 1) weight_buffers.insert(sg->tensors()->Get(op->inputs()->Get(1))->buffer());
+  }
+  ASSERT_EQ(weight_buffers.size(), 1u);
+  const auto* data = buffers->Get(*weight_buffers.begin())->data();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(data->data()) % 16, 0u);
+  EXPECT_EQ(data->size(), 16u);
+
+  // Options survive.
+  const fb::Operator* d2 = sg->operators()->Get(1);
+  ASSERT_EQ(d2->builtin_options_type(), fb::BuiltinOptions::FullyConnectedOptions);
+  EXPECT_EQ(d2->builtin_options_as_FullyConnectedOptions()->fused_activation_function(),
+            fb::ActivationFunctionType::RELU);
+  EXPECT_TRUE(sg->operators()->Get(2)->builtin_options_as_GeluOptions()->approximate());
+
+  // Dynamic batch: shape 1, signature -1.
+  const fb::Tensor* in = sg->tensors()->Get(sg->inputs()->Get(0));
+  EXPECT_EQ(in->name()->str(), "features");
+  EXPECT_EQ(in->shape()->Get(0), 1);
+  EXPECT_EQ(in->shape_signature()->Get(0), -1);
+
+  // One serving_default signature with the port names.
+  ASSERT_EQ(m->signature_defs()->size(), 1u);
+  const fb::SignatureDef* sig = m->signature_defs()->Get(0);
+  EXPECT_EQ(sig->signature_key()->str(), "serving_default");
+  EXPECT_EQ(sig->inputs()->Get(0)->name()->str(), "features");
+  EXPECT_EQ(sig->outputs()->Get(0)->name()->str(), "logits");
+  EXPECT_EQ(sig->outputs()->Get(0)->tensor_index(), sg->outputs()->Get(0));
+
+  // min_runtime_version reflects the newest op (GELU).
+  ASSERT_EQ(m->metadata()->size(), 1u);
+  EXPECT_EQ(m->metadata()->Get(0)->name()->str(), "min_runtime_version");
+  const auto* rt = buffers->Get(m->metadata()->Get(0)->buffer())->data();
+  EXPECT_STREQ(reinterpret_cast<const char*>(rt->data()), "2.9.0");
+  EXPECT_EQ(stats.op_counts["FULLY_CONNECTED"], 2);
+}
+
+TEST(OpTable, HasOneRowPerOpInOrder) {
+#define K2L_OP(name, attrs) \
+  EXPECT_EQ(LookupOp(ir::OpKind::k##name).kind, ir::OpKind::k##name) << #name;
+#include "ir/ops.def"
+#undef K2L_OP
+}
+
+TEST(Inspect, DescribesOurFileAndRejectsGarbage) {
+  Graph g = TwoDenseWithSharedWeights();
+  auto bytes = Serialize(g, nullptr);
+  ASSERT_TRUE(bytes.ok());
+  auto text = DescribeModel(*bytes, "m.tflite");
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find("FULLY_CONNECTED v1"), std::string::npos) << *text;
+  EXPECT_NE(text->find("serving_default"), std::string::npos);
+  EXPECT_NE(text->find("min_runtime_version = 2.9.0"), std::string::npos);
+
+  std::vector<uint8_t> truncated(bytes->begin(), bytes->begin() + bytes->size() / 2);
+  auto bad = DescribeModel(truncated, "half.tflite");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not a valid LiteRT model"), std::string::npos);
+  std::vector<uint8_t> wrong_id = *bytes;
+  wrong_id[4] = 'X';
+  EXPECT_FALSE(DescribeModel(wrong_id, "id.tflite").ok());
+}
+
+TEST(WriteFileAtomically, LeavesNothingBehindOnFailure) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "k2l_writer_test";
+  fs::remove_all(dir);
+  Status s = WriteFileAtomically((dir / "out.tflite").string(), {1, 2, 3});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("does not exist"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir));
+
+  fs::create_directories(dir);
+  ASSERT_TRUE(WriteFileAtomically((dir / "out.tflite").string(), {1, 2, 3}).ok());
+  EXPECT_EQ(fs::file_size(dir / "out.tflite"), 3u);
+  // A folder in the way: the rename fails and the temporary is removed.
+  fs::create_directories(dir / "taken.tflite" / "x");
+  EXPECT_FALSE(WriteFileAtomically((dir / "taken.tflite").string(), {1}).ok());
+  size_t entries = 0;
+  for (auto& e : fs::directory_iterator(dir)) entries += e.path().filename().string()[0] == '.';
+  EXPECT_EQ(entries, 0u);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace k2l::litert
