@@ -1,0 +1,124 @@
+"""Every way a Keras model reaches the converter: .keras zips, their unzipped
+folders, legacy .h5 files with each attribute string storage, the tf.keras
+2.13/2.14 weight layout, bfloat16 weights, and detection by content rather
+than by extension."""
+import io
+import shutil
+import zipfile
+
+import h5py
+import keras
+import numpy as np
+
+from harness import assert_builtin_only, compare, random_feeds, run_cli, run_litert
+from tolerances import FP32
+
+L = keras.layers
+
+
+def _model():
+    x = keras.Input((6,), name="x")
+    h = L.Dense(5, activation="relu", name="hidden")(x)
+    h = L.BatchNormalization(name="bn")(h)
+    return keras.Model(x, L.Dense(3, name="out")(h))
+
+
+def _check(model, src, out):
+    run_cli("convert", src, "-o", out, check=True)
+    assert_builtin_only(out)
+    feeds = random_feeds(model, 3)
+    want = {"out": np.asarray(model.predict(feeds["x"], verbose=0))}
+    compare(want, run_litert(out, feeds), label=str(src), **FP32)
+
+
+def test_unzipped_folder(tmp_path):
+    model = _model()
+    model.save(tmp_path / "m.keras")
+    folder = tmp_path / "unzipped"
+    with zipfile.ZipFile(tmp_path / "m.keras") as z:
+        z.extractall(folder)
+    _check(model, folder, tmp_path / "o.tflite")
+
+
+def test_format_detected_by_content_not_extension(tmp_path):
+    model = _model()
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.h5")
+    shutil.copy(tmp_path / "m.keras", tmp_path / "zip_named.h5")
+    shutil.copy(tmp_path / "m.h5", tmp_path / "hdf5_named.keras")
+    _check(model, tmp_path / "zip_named.h5", tmp_path / "a.tflite")
+    _check(model, tmp_path / "hdf5_named.keras", tmp_path / "b.tflite")
+
+
+def _rewrite_attrs(path, fixed_length):
+    """Re-stores a legacy .h5's string attributes in another HDF5 form."""
+    with h5py.File(path, "r+") as f:
+        def fix(obj):
+            for key, value in list(obj.attrs.items()):
+                if isinstance(value, str):
+                    if fixed_length:
+                        obj.attrs[key] = np.bytes_(value.encode())
+                elif isinstance(value, np.ndarray) and value.dtype == object:
+                    if fixed_length and len(value):
+                        obj.attrs[key] = np.array([v.encode() for v in value])
+        fix(f)
+        f.visititems(lambda name, obj: fix(obj))
+
+
+def test_legacy_h5_attribute_forms(tmp_path):
+    model = _model()
+    model.save(tmp_path / "vlen.h5")
+    with h5py.File(tmp_path / "vlen.h5") as f:
+        # Keras writes variable-length strings, and empty float arrays for
+        # layers without weights.
+        assert h5py.check_string_dtype(f.attrs.get_id("model_config").dtype).length is None
+        empty = f["model_weights/x"].attrs["weight_names"]
+        assert empty.dtype == np.float64 and empty.size == 0
+    _check(model, tmp_path / "vlen.h5", tmp_path / "vlen.tflite")
+    shutil.copy(tmp_path / "vlen.h5", tmp_path / "fixed.h5")
+    _rewrite_attrs(tmp_path / "fixed.h5", fixed_length=True)
+    with h5py.File(tmp_path / "fixed.h5") as f:
+        assert h5py.check_string_dtype(f.attrs.get_id("model_config").dtype).length
+        assert f["model_weights/hidden"].attrs["weight_names"].dtype.kind == "S"
+    _check(model, tmp_path / "fixed.h5", tmp_path / "fixed.tflite")
+
+
+def test_tf_keras_213_layer_checkpoint_dependencies(tmp_path):
+    """tf.keras 2.13/2.14 .keras files key weights by layer name under
+    _layer_checkpoint_dependencies. Rebuild that layout from a Keras 3 file
+    (same variables, moved) and convert it."""
+    model = _model()
+    model.save(tmp_path / "m.keras")
+    class_path = {"hidden": "layers/dense", "bn": "layers/batch_normalization",
+                  "out": "layers/dense_1"}
+    src = tmp_path / "m.keras"
+    dst = tmp_path / "tf213.keras"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "model.weights.h5":
+                old = h5py.File(io.BytesIO(data), "r")
+                buf = io.BytesIO()
+                with h5py.File(buf, "w") as new:
+                    for name, path in class_path.items():
+                        old.copy(old[f"{path}/vars"], new,
+                                 f"_layer_checkpoint_dependencies/{name}/vars")
+                data = buf.getvalue()
+            zout.writestr(item, data)
+    _check(model, dst, tmp_path / "o.tflite")
+
+
+def test_bfloat16_weights(tmp_path):
+    x = keras.Input((6,), name="x")
+    y = L.Dense(4, dtype="bfloat16", name="out")(x)
+    bf16 = keras.Model(x, y)
+    bf16.save(tmp_path / "bf16.keras")
+    with zipfile.ZipFile(tmp_path / "bf16.keras") as z:
+        with h5py.File(io.BytesIO(z.read("model.weights.h5"))) as f:
+            assert f["layers/dense/vars/0"].attrs["dtype"] == "bfloat16"
+    # The oracle: the same weights (exactly representable in float32) in a
+    # float32 model, since the export computes in float32.
+    ref = keras.Model(x, L.Dense(4, name="out")(x))
+    ref.layers[-1].set_weights([np.asarray(w, "float32")
+                                for w in bf16.layers[-1].get_weights()])
+    _check(ref, tmp_path / "bf16.keras", tmp_path / "o.tflite")
