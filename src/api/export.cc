@@ -25,7 +25,8 @@ class StageTimer {
 
  private:
   ExportReport& report_;
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ =
+      std::chrono::steady_clock::now();
 };
 
 std::string PortType(const ir::Value& v) {

@@ -75,9 +75,9 @@ class [[nodiscard]] Result {
 #define K2L_CONCAT(a, b) K2L_CONCAT_INNER(a, b)
 
 // Returns early from the enclosing function if `expr` is not ok.
-#define K2L_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::k2l::Status k2l_status_ = (expr);      \
+#define K2L_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::k2l::Status k2l_status_ = (expr);        \
     if (!k2l_status_.ok()) return k2l_status_; \
   } while (0)
 

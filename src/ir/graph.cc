@@ -53,16 +53,16 @@ ValueId Graph::AddConstant(TensorData data, std::string name) {
 
 ValueId Graph::AddInt32Constant(const std::vector<int32_t>& v,
                                 std::string name) {
-  return AddConstant(
-      TensorData::FromVector(DType::kInt32,
-                             {static_cast<int64_t>(v.size())}, v),
-      std::move(name));
+  return AddConstant(TensorData::FromVector(
+                         DType::kInt32, {static_cast<int64_t>(v.size())}, v),
+                     std::move(name));
 }
 
 ValueId Graph::AddFloatConstant(const std::vector<float>& v, Shape shape,
                                 std::string name) {
-  return AddConstant(TensorData::FromVector(DType::kFloat32, std::move(shape), v),
-                     std::move(name));
+  return AddConstant(
+      TensorData::FromVector(DType::kFloat32, std::move(shape), v),
+      std::move(name));
 }
 
 Result<std::vector<ValueId>> Graph::AddOp(OpKind kind,
@@ -70,7 +70,8 @@ Result<std::vector<ValueId>> Graph::AddOp(OpKind kind,
                                           Attrs attrs, std::string origin,
                                           std::optional<DType> out_dtype) {
   for (ValueId in : inputs) {
-    if (in != kNoValue && (in < 0 || static_cast<size_t>(in) >= values_.size())) {
+    if (in != kNoValue &&
+        (in < 0 || static_cast<size_t>(in) >= values_.size())) {
       return Status::Internal("op " + std::string(OpKindName(kind)) +
                               " from '" + origin + "' uses undefined value " +
                               std::to_string(in));
@@ -85,21 +86,21 @@ Result<std::vector<ValueId>> Graph::AddOp(OpKind kind,
   for (size_t i = 0; i < inferred->size(); ++i) {
     OutputType t = (*inferred)[i];
     if (out_dtype && inferred->size() == 1) t.dtype = *out_dtype;
-    std::string name = origin.empty() ? FreshName(OpKindName(kind))
-                                      : FreshName(origin);
+    std::string name =
+        origin.empty() ? FreshName(OpKindName(kind)) : FreshName(origin);
     outs.push_back(NewValue(std::move(name), t.dtype, std::move(t.shape)));
   }
-  ops_.push_back(Op{kind, std::move(inputs), outs, std::move(attrs),
-                    std::move(origin)});
+  ops_.push_back(
+      Op{kind, std::move(inputs), outs, std::move(attrs), std::move(origin)});
   return outs;
 }
 
 Result<ValueId> Graph::Add(OpKind kind, std::vector<ValueId> inputs,
                            Attrs attrs, std::string origin,
                            std::optional<DType> out_dtype) {
-  K2L_ASSIGN_OR_RETURN(auto outs, AddOp(kind, std::move(inputs),
-                                        std::move(attrs), std::move(origin),
-                                        out_dtype));
+  K2L_ASSIGN_OR_RETURN(auto outs,
+                       AddOp(kind, std::move(inputs), std::move(attrs),
+                             std::move(origin), out_dtype));
   if (outs.size() != 1) {
     return Status::Internal(std::string(OpKindName(kind)) +
                             " has several outputs; use AddOp");

@@ -25,7 +25,8 @@ class TensorData {
   template <typename T>
   static TensorData FromVector(DType dtype, std::vector<int64_t> shape,
                                const std::vector<T>& values) {
-    auto buf = std::make_shared<std::vector<uint8_t>>(values.size() * sizeof(T));
+    auto buf =
+        std::make_shared<std::vector<uint8_t>>(values.size() * sizeof(T));
     if (!values.empty()) std::memcpy(buf->data(), values.data(), buf->size());
     return TensorData(dtype, std::move(shape), std::move(buf));
   }

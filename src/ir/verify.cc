@@ -25,8 +25,7 @@ Status Verify(const Graph& g) {
       if (in == kNoValue) continue;
       if (in < 0 || static_cast<size_t>(in) >= g.num_values() || !defined[in]) {
         return Status::Internal(OpDesc(op, i) + " reads value " +
-                                std::to_string(in) +
-                                " before it is produced");
+                                std::to_string(in) + " before it is produced");
       }
     }
     auto inferred = InferOutputs(g, op.kind, op.inputs, op.attrs);
@@ -34,10 +33,9 @@ Status Verify(const Graph& g) {
       return inferred.status().WithContext(OpDesc(op, i));
     }
     if (inferred->size() != op.outputs.size()) {
-      return Status::Internal(OpDesc(op, i) + " has " +
-                              std::to_string(op.outputs.size()) +
-                              " outputs, inference says " +
-                              std::to_string(inferred->size()));
+      return Status::Internal(
+          OpDesc(op, i) + " has " + std::to_string(op.outputs.size()) +
+          " outputs, inference says " + std::to_string(inferred->size()));
     }
     for (size_t k = 0; k < op.outputs.size(); ++k) {
       ValueId out = op.outputs[k];

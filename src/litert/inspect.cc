@@ -20,8 +20,10 @@ std::string OpName(const fb::OperatorCode* oc) {
     return std::string("CUSTOM:") +
            (oc->custom_code() ? oc->custom_code()->str() : "?");
   }
-  const char* name = fb::EnumNameBuiltinOperator(static_cast<fb::BuiltinOperator>(code));
-  if (name == nullptr || *name == '\0') return "BUILTIN_" + std::to_string(code);
+  const char* name =
+      fb::EnumNameBuiltinOperator(static_cast<fb::BuiltinOperator>(code));
+  if (name == nullptr || *name == '\0')
+    return "BUILTIN_" + std::to_string(code);
   return name;
 }
 
@@ -96,7 +98,8 @@ Result<std::string> DescribeModel(const std::vector<uint8_t>& bytes,
       const fb::Tensor* t = sg->tensors()->Get(i);
       os << "    %" << i << " '" << (t->name() ? t->name()->str() : "") << "' "
          << fb::EnumNameTensorType(t->type()) << Dims(t->shape());
-      if (t->shape_signature()) os << " signature=" << Dims(t->shape_signature());
+      if (t->shape_signature())
+        os << " signature=" << Dims(t->shape_signature());
       if (buffers && t->buffer() > 0 && t->buffer() < buffers->size()) {
         const fb::Buffer* b = buffers->Get(t->buffer());
         size_t size = b->data() ? b->data()->size() : b->size();
@@ -108,8 +111,8 @@ Result<std::string> DescribeModel(const std::vector<uint8_t>& bytes,
       }
       os << "\n";
     }
-    os << "  inputs " << Dims(sg->inputs()) << " outputs " << Dims(sg->outputs())
-       << "\n";
+    os << "  inputs " << Dims(sg->inputs()) << " outputs "
+       << Dims(sg->outputs()) << "\n";
   }
 
   if (m->signature_defs()) {
@@ -142,7 +145,8 @@ Result<std::string> DescribeModel(const std::vector<uint8_t>& bytes,
       os << "  " << (md->name() ? md->name()->str() : "");
       if (buffers && md->buffer() < nbuf) {
         const fb::Buffer* b = buffers->Get(md->buffer());
-        if (b->data() && md->name() && md->name()->str() == "min_runtime_version") {
+        if (b->data() && md->name() &&
+            md->name()->str() == "min_runtime_version") {
           const char* d = reinterpret_cast<const char*>(b->data()->data());
           os << " = " << std::string(d, strnlen(d, b->data()->size()));
         }

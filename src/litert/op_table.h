@@ -2,9 +2,9 @@
 // version, and the writer of its options. The file writer is a lookup in it.
 #pragma once
 
-#include <utility>
-
 #include <flatbuffers/flatbuffers.h>
+
+#include <utility>
 
 #include "core/status.h"
 #include "ir/graph.h"

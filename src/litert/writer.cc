@@ -91,8 +91,7 @@ class ModelWriter {
     for (const ir::Port& p : g_.inputs()) {
       K2L_ASSIGN_OR_RETURN(int t, Tensor(p.value, p.name));
       sub_inputs.push_back(t);
-      sig_in.push_back(
-          fb::CreateTensorMap(fbb_, fbb_.CreateString(p.name), t));
+      sig_in.push_back(fb::CreateTensorMap(fbb_, fbb_.CreateString(p.name), t));
     }
     for (const ir::Port& p : g_.outputs()) {
       K2L_ASSIGN_OR_RETURN(int t, Tensor(p.value, p.name));
@@ -120,8 +119,9 @@ class ModelWriter {
     std::memcpy(rt.data(), min_runtime.data(),
                 std::min<size_t>(min_runtime.size(), 15));
     int rt_buffer = AddBuffer(rt.data(), rt.size());
-    auto meta = fb::CreateMetadata(fbb_, fbb_.CreateString("min_runtime_version"),
-                                   static_cast<uint32_t>(rt_buffer));
+    auto meta =
+        fb::CreateMetadata(fbb_, fbb_.CreateString("min_runtime_version"),
+                           static_cast<uint32_t>(rt_buffer));
 
     auto sig = fb::CreateSignatureDef(
         fbb_, fbb_.CreateVector(sig_in), fbb_.CreateVector(sig_out),
@@ -214,8 +214,9 @@ class ModelWriter {
       buffer = static_cast<uint32_t>(AddBuffer(bytes.data(), bytes.size()));
     }
     auto shape_vec = fbb_.CreateVector(shape);
-    auto sig_vec = dynamic ? fbb_.CreateVector(signature)
-                           : flatbuffers::Offset<flatbuffers::Vector<int32_t>>();
+    auto sig_vec = dynamic
+                       ? fbb_.CreateVector(signature)
+                       : flatbuffers::Offset<flatbuffers::Vector<int32_t>>();
     auto name_str = fbb_.CreateString(name.empty() ? val.name : name);
     fb::TensorBuilder b(fbb_);
     b.add_shape(shape_vec);
@@ -251,7 +252,8 @@ Status WriteFileAtomically(const std::string& path,
                            const std::vector<uint8_t>& bytes) {
   namespace fs = std::filesystem;
   fs::path target(path);
-  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  fs::path dir =
+      target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
     return Status::Invalid("cannot write '" + path + "': the folder '" +
@@ -259,7 +261,8 @@ Status WriteFileAtomically(const std::string& path,
                            "' does not exist. Create it first, or choose "
                            "another output path");
   }
-  std::string tmpl = (dir / ("." + target.filename().string() + ".XXXXXX")).string();
+  std::string tmpl =
+      (dir / ("." + target.filename().string() + ".XXXXXX")).string();
   std::vector<char> name(tmpl.begin(), tmpl.end());
   name.push_back('\0');
   int fd = mkstemp(name.data());

@@ -12,7 +12,8 @@ namespace k2l::passes {
 Status DedupeConstants(ir::Graph& g) {
   std::unordered_multimap<size_t, ir::ValueId> seen;
   std::vector<ir::ValueId> canonical(g.num_values());
-  for (ir::ValueId id = 0; id < static_cast<ir::ValueId>(g.num_values()); ++id) {
+  for (ir::ValueId id = 0; id < static_cast<ir::ValueId>(g.num_values());
+       ++id) {
     canonical[id] = id;
     const ir::Value& v = g.value(id);
     if (!v.is_constant()) continue;

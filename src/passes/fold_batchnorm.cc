@@ -17,7 +17,8 @@ struct Producer {
   int bias_input;
 };
 
-bool IsFoldable(const ir::Graph& g, const ir::Op& op, Producer* p, size_t index) {
+bool IsFoldable(const ir::Graph& g, const ir::Op& op, Producer* p,
+                size_t index) {
   ir::Activation act;
   int axis;
   switch (op.kind) {
@@ -96,7 +97,8 @@ Status FoldBatchNorm(ir::Graph& g) {
         auto wd = w.constant->as<float>();
         std::vector<float> nw(wd.begin(), wd.end());
         int64_t inner = 1;
-        for (size_t d = p.channel_axis + 1; d < w.shape.size(); ++d) inner *= w.shape[d];
+        for (size_t d = p.channel_axis + 1; d < w.shape.size(); ++d)
+          inner *= w.shape[d];
         for (size_t e = 0; e < nw.size(); ++e) {
           nw[e] *= k[(e / inner) % channels];
         }

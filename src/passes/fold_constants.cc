@@ -46,30 +46,49 @@ int64_t BroadcastIndex(int64_t flat, const ir::Shape& out,
 
 std::optional<float> ApplyBinary(ir::OpKind k, float a, float b) {
   switch (k) {
-    case ir::OpKind::kAdd: return a + b;
-    case ir::OpKind::kSub: return a - b;
-    case ir::OpKind::kMul: return a * b;
-    case ir::OpKind::kDiv: return a / b;
-    case ir::OpKind::kMaximum: return std::max(a, b);
-    case ir::OpKind::kMinimum: return std::min(a, b);
-    case ir::OpKind::kSquaredDifference: return (a - b) * (a - b);
-    case ir::OpKind::kPow: return std::pow(a, b);
-    default: return std::nullopt;
+    case ir::OpKind::kAdd:
+      return a + b;
+    case ir::OpKind::kSub:
+      return a - b;
+    case ir::OpKind::kMul:
+      return a * b;
+    case ir::OpKind::kDiv:
+      return a / b;
+    case ir::OpKind::kMaximum:
+      return std::max(a, b);
+    case ir::OpKind::kMinimum:
+      return std::min(a, b);
+    case ir::OpKind::kSquaredDifference:
+      return (a - b) * (a - b);
+    case ir::OpKind::kPow:
+      return std::pow(a, b);
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<float> ApplyUnary(ir::OpKind k, float x) {
   switch (k) {
-    case ir::OpKind::kNeg: return -x;
-    case ir::OpKind::kAbs: return std::fabs(x);
-    case ir::OpKind::kSqrt: return std::sqrt(x);
-    case ir::OpKind::kRsqrt: return 1.0f / std::sqrt(x);
-    case ir::OpKind::kExp: return std::exp(x);
-    case ir::OpKind::kLog: return std::log(x);
-    case ir::OpKind::kSquare: return x * x;
-    case ir::OpKind::kRelu: return std::max(x, 0.0f);
-    case ir::OpKind::kRelu6: return std::min(std::max(x, 0.0f), 6.0f);
-    default: return std::nullopt;
+    case ir::OpKind::kNeg:
+      return -x;
+    case ir::OpKind::kAbs:
+      return std::fabs(x);
+    case ir::OpKind::kSqrt:
+      return std::sqrt(x);
+    case ir::OpKind::kRsqrt:
+      return 1.0f / std::sqrt(x);
+    case ir::OpKind::kExp:
+      return std::exp(x);
+    case ir::OpKind::kLog:
+      return std::log(x);
+    case ir::OpKind::kSquare:
+      return x * x;
+    case ir::OpKind::kRelu:
+      return std::max(x, 0.0f);
+    case ir::OpKind::kRelu6:
+      return std::min(std::max(x, 0.0f), 6.0f);
+    default:
+      return std::nullopt;
   }
 }
 
@@ -84,7 +103,8 @@ std::optional<ir::TensorData> Evaluate(const ir::Graph& g, const ir::Op& op) {
     case ir::OpKind::kExpandDims:
     case ir::OpKind::kSqueeze: {
       auto bytes = x.bytes();
-      auto buf = std::make_shared<std::vector<uint8_t>>(bytes.begin(), bytes.end());
+      auto buf =
+          std::make_shared<std::vector<uint8_t>>(bytes.begin(), bytes.end());
       return ir::TensorData(x.dtype(), out.shape, buf);
     }
     case ir::OpKind::kTranspose: {

@@ -42,10 +42,17 @@ Status FuseActivation(ir::Graph& g) {
   for (size_t i = 0; i < ops.size(); ++i) {
     ir::Activation act;
     switch (ops[i].kind) {
-      case ir::OpKind::kRelu: act = ir::Activation::kRelu; break;
-      case ir::OpKind::kRelu6: act = ir::Activation::kRelu6; break;
-      case ir::OpKind::kReluN1To1: act = ir::Activation::kReluN1To1; break;
-      default: continue;
+      case ir::OpKind::kRelu:
+        act = ir::Activation::kRelu;
+        break;
+      case ir::OpKind::kRelu6:
+        act = ir::Activation::kRelu6;
+        break;
+      case ir::OpKind::kReluN1To1:
+        act = ir::Activation::kReluN1To1;
+        break;
+      default:
+        continue;
     }
     ir::ValueId in = ops[i].inputs[0];
     int p = producer[in];

@@ -8,8 +8,8 @@ Status InferShapes(ir::Graph& g) {
   for (const ir::Op& op : g.ops()) {
     auto inferred = ir::InferOutputs(g, op.kind, op.inputs, op.attrs);
     if (!inferred.ok()) {
-      return inferred.status().WithContext(std::string(ir::OpKindName(op.kind)) +
-                                           " from '" + op.origin + "'");
+      return inferred.status().WithContext(
+          std::string(ir::OpKindName(op.kind)) + " from '" + op.origin + "'");
     }
     for (size_t k = 0; k < op.outputs.size(); ++k) {
       g.mutable_value(op.outputs[k]).shape = (*inferred)[k].shape;

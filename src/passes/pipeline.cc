@@ -9,12 +9,9 @@ namespace {
 // before activations fuse, since a fused activation would sit between the
 // producer and the BatchNorm's MUL/ADD.
 constexpr Pass kPipeline[] = {
-    {"infer_shapes", InferShapes},
-    {"fold_constants", FoldConstants},
-    {"remove_identity", RemoveIdentity},
-    {"fold_batchnorm", FoldBatchNorm},
-    {"fuse_activation", FuseActivation},
-    {"dedupe_constants", DedupeConstants},
+    {"infer_shapes", InferShapes},       {"fold_constants", FoldConstants},
+    {"remove_identity", RemoveIdentity}, {"fold_batchnorm", FoldBatchNorm},
+    {"fuse_activation", FuseActivation}, {"dedupe_constants", DedupeConstants},
     {"eliminate_dead", EliminateDead},
 };
 }  // namespace

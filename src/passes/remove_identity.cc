@@ -56,7 +56,8 @@ ir::ValueId PassThrough(const ir::Graph& g, const ir::Op& op) {
     case ir::OpKind::kMul:
     case ir::OpKind::kAdd:
     case ir::OpKind::kSub: {
-      if (std::get<ir::BinaryAttrs>(op.attrs).activation != ir::Activation::kNone) {
+      if (std::get<ir::BinaryAttrs>(op.attrs).activation !=
+          ir::Activation::kNone) {
         return ir::kNoValue;
       }
       float neutral = op.kind == ir::OpKind::kMul ? 1.0f : 0.0f;
@@ -84,8 +85,8 @@ Status RemoveIdentity(ir::Graph& g) {
     ir::ValueId out = ops[i].outputs[0];
     // A graph output must stay a tensor some op writes, distinct from the
     // inputs, or the signature would alias two names to one tensor.
-    if (is_output[out] && (is_input[in] || is_output[in] ||
-                           g.value(in).is_constant())) {
+    if (is_output[out] &&
+        (is_input[in] || is_output[in] || g.value(in).is_constant())) {
       continue;
     }
     g.ReplaceAllUses(out, in);

@@ -22,7 +22,8 @@ TEST(Graph, BadOpIsRejectedWithOriginInMessage) {
   Graph g;
   ValueId x = g.AddInput("x", DType::kFloat32, {kDynamic, 5});
   ValueId w = g.AddFloatConstant(std::vector<float>(12, 0.f), {3, 4}, "w");
-  auto y = g.Add(OpKind::kFullyConnected, {x, w}, FullyConnectedAttrs{}, "dense_7");
+  auto y =
+      g.Add(OpKind::kFullyConnected, {x, w}, FullyConnectedAttrs{}, "dense_7");
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().message().find("dense_7"), std::string::npos);
   EXPECT_NE(y.status().message().find("expect 4"), std::string::npos)
@@ -32,7 +33,8 @@ TEST(Graph, BadOpIsRejectedWithOriginInMessage) {
 TEST(Graph, BroadcastingAndDynamicDims) {
   Graph g;
   ValueId a = g.AddInput("a", DType::kFloat32, {kDynamic, 1, 4});
-  ValueId b = g.AddFloatConstant({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {3, 4}, "b");
+  ValueId b =
+      g.AddFloatConstant({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, {3, 4}, "b");
   auto y = g.Add(OpKind::kAdd, {a, b}, BinaryAttrs{}, "add");
   ASSERT_TRUE(y.ok());
   EXPECT_EQ(g.value(*y).shape, (Shape{kDynamic, 3, 4}));
@@ -53,7 +55,8 @@ TEST(Graph, ReshapeResolvesMinusOneAndKeepsDynamicBatch) {
   ASSERT_TRUE(z.ok());
   EXPECT_EQ(g.value(*z).shape, (Shape{4, 3}));
   EXPECT_FALSE(g.Add(OpKind::kReshape, {s, g.AddInt32Constant({5, -1}, "u")},
-                     NoAttrs{}, "r2").ok());
+                     NoAttrs{}, "r2")
+                   .ok());
 }
 
 TEST(Graph, ReductionsConcatTransposeAndSplit) {
@@ -76,7 +79,8 @@ TEST(Graph, ReductionsConcatTransposeAndSplit) {
   ASSERT_EQ(parts->size(), 4u);
   EXPECT_EQ(g.value((*parts)[0]).shape, (Shape{kDynamic, 6, 7, 2}));
   EXPECT_FALSE(g.AddOp(OpKind::kSplit, {g.AddInt32Constant({3}, "a"), x},
-                       SplitAttrs{3}, "split3").ok());
+                       SplitAttrs{3}, "split3")
+                   .ok());
 }
 
 TEST(Graph, TransposeConvOutputFromPadding) {

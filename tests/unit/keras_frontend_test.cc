@@ -42,7 +42,8 @@ TEST(LowerKerasModel, ListsEveryUnsupportedLayerAndRefusesLambda) {
       {"class_name": "InputLayer", "config": {"name": "in", "batch_shape": [null, 3]}},
       {"class_name": "Frobnicate", "config": {"name": "f1"}},
       {"class_name": "Dense", "config": {"name": "d", "units": 2}},
-      {"class_name": "Wobble", "config": {"name": "w2"}}]}})"), nullptr};
+      {"class_name": "Wobble", "config": {"name": "w2"}}]}})"),
+                  nullptr};
   auto r = LowerKerasModel(src, DefaultRegistry());
   ASSERT_FALSE(r.ok());
   const std::string& m = r.status().message();

@@ -1,3 +1,5 @@
+#include "frontend/keras/model_source.h"
+
 #include <gtest/gtest.h>
 #include <hdf5.h>
 
@@ -5,8 +7,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include "frontend/keras/model_source.h"
 
 namespace k2l::keras {
 namespace {
@@ -19,7 +19,8 @@ fs::path MakeFolderWithTwelveVars() {
   fs::path dir = fs::temp_directory_path() / "k2l_model_source_test";
   fs::remove_all(dir);
   fs::create_directories(dir);
-  std::ofstream(dir / "config.json") << R"({"class_name": "Sequential", "config": {}})";
+  std::ofstream(dir / "config.json")
+      << R"({"class_name": "Sequential", "config": {}})";
   hid_t f = H5Fcreate((dir / "model.weights.h5").c_str(), H5F_ACC_TRUNC,
                       H5P_DEFAULT, H5P_DEFAULT);
   hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
@@ -63,17 +64,20 @@ TEST(ModelSource, RejectsUnknownBytesAndMissingFiles) {
   auto r = LoadModelSourceFromBytes(text, "hello.keras");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidInput);
-  EXPECT_NE(r.status().message().find("neither a .keras archive"), std::string::npos);
+  EXPECT_NE(r.status().message().find("neither a .keras archive"),
+            std::string::npos);
 
   std::vector<uint8_t> bad_zip = {'P', 'K', 3, 4, 0, 0, 0, 0, 1, 2, 3};
   r = LoadModelSourceFromBytes(bad_zip, "bad.keras");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("not a readable zip"), std::string::npos);
 
-  std::vector<uint8_t> bad_h5 = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n', 0, 0};
+  std::vector<uint8_t> bad_h5 = {0x89, 'H',  'D',  'F', '\r',
+                                 '\n', 0x1a, '\n', 0,   0};
   r = LoadModelSourceFromBytes(bad_h5, "cut.h5");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("not a readable HDF5"), std::string::npos);
+  EXPECT_NE(r.status().message().find("not a readable HDF5"),
+            std::string::npos);
 
   r = LoadModelSource("/nonexistent/model.keras");
   ASSERT_FALSE(r.ok());
@@ -86,7 +90,8 @@ TEST(ToFloat32, ConvertsHalfBFloat16AndDouble) {
                                                    {0x3e00, 0xc000});
   auto bf16 = ir::TensorData::FromVector<uint16_t>(ir::DType::kBFloat16, {2},
                                                    {0x3fc0, 0xc000});
-  auto f64 = ir::TensorData::FromVector<double>(ir::DType::kFloat64, {2}, {1.5, -2.0});
+  auto f64 =
+      ir::TensorData::FromVector<double>(ir::DType::kFloat64, {2}, {1.5, -2.0});
   for (const auto* t : {&half, &bf16, &f64}) {
     auto f = ToFloat32(*t, "w");
     ASSERT_TRUE(f.ok());
@@ -95,7 +100,8 @@ TEST(ToFloat32, ConvertsHalfBFloat16AndDouble) {
     EXPECT_EQ(f->as<float>()[1], -2.0f);
   }
   // A half subnormal: 2^-24.
-  auto tiny = ir::TensorData::FromVector<uint16_t>(ir::DType::kFloat16, {1}, {0x0001});
+  auto tiny =
+      ir::TensorData::FromVector<uint16_t>(ir::DType::kFloat16, {1}, {0x0001});
   EXPECT_EQ(ToFloat32(tiny, "w")->as<float>()[0], std::ldexp(1.0f, -24));
   auto ints = ir::TensorData::FromVector<int32_t>(ir::DType::kInt32, {1}, {3});
   EXPECT_FALSE(ToFloat32(ints, "counter").ok());

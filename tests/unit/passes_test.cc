@@ -30,7 +30,8 @@ Graph DenseWithAffine() {
   ValueId x = g.AddInput("x", DType::kFloat32, {kDynamic, 2});
   ValueId w = g.AddFloatConstant({1, 2, 3, 4}, {2, 2}, "w");
   ValueId b = g.AddFloatConstant({1, 1}, {2}, "b");
-  ValueId y = *g.Add(OpKind::kFullyConnected, {x, w, b}, ir::FullyConnectedAttrs{}, "d");
+  ValueId y = *g.Add(OpKind::kFullyConnected, {x, w, b},
+                     ir::FullyConnectedAttrs{}, "d");
   ValueId m = *g.Add(OpKind::kMul, {y, g.AddFloatConstant({2, 3}, {2}, "s")},
                      ir::BinaryAttrs{}, "bn");
   ValueId a = *g.Add(OpKind::kAdd, {m, g.AddFloatConstant({10, 20}, {2}, "t")},
@@ -63,7 +64,8 @@ TEST(FoldBatchNorm, LeavesSharedProducersAlone) {
 TEST(FoldBatchNorm, FoldsIntoDepthwiseAlongLastAxis) {
   Graph g;
   ValueId x = g.AddInput("x", DType::kFloat32, {kDynamic, 3, 3, 2});
-  ValueId w = g.AddFloatConstant(std::vector<float>(18, 1.f), {1, 3, 3, 2}, "w");
+  ValueId w =
+      g.AddFloatConstant(std::vector<float>(18, 1.f), {1, 3, 3, 2}, "w");
   ValueId y = *g.Add(OpKind::kDepthwiseConv2D, {x, w, kNoValue},
                      ir::DepthwiseConv2DAttrs{}, "dw");
   ValueId m = *g.Add(OpKind::kMul, {y, g.AddFloatConstant({2, 5}, {2}, "s")},
@@ -80,7 +82,8 @@ TEST(FuseActivation, FusesReluIntoConvButNotIntoSharedValue) {
   Graph g;
   ValueId x = g.AddInput("x", DType::kFloat32, {kDynamic, 4, 4, 1});
   ValueId w = g.AddFloatConstant(std::vector<float>(9, 1.f), {1, 3, 3, 1}, "w");
-  ValueId c = *g.Add(OpKind::kConv2D, {x, w, kNoValue}, ir::Conv2DAttrs{}, "conv");
+  ValueId c =
+      *g.Add(OpKind::kConv2D, {x, w, kNoValue}, ir::Conv2DAttrs{}, "conv");
   ValueId r = *g.Add(OpKind::kRelu6, {c}, ir::NoAttrs{}, "act");
   g.outputs().push_back({"y", r});
   ASSERT_TRUE(FuseActivation(g).ok());

@@ -1,3 +1,5 @@
+#include "litert/writer.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -7,7 +9,6 @@
 #include "litert/inspect.h"
 #include "litert/op_table.h"
 #include "litert/schema_generated.h"
-#include "litert/writer.h"
 
 namespace k2l::litert {
 namespace {
@@ -49,15 +50,18 @@ TEST(Writer, RoundTripThroughTheGeneratedReader) {
     int code = static_cast<int>(oc->builtin_code());
     EXPECT_EQ(oc->deprecated_builtin_code(), std::min(code, 127));
   }
-  EXPECT_EQ(m->operator_codes()->Get(1)->builtin_code(), fb::BuiltinOperator::GELU);
+  EXPECT_EQ(m->operator_codes()->Get(1)->builtin_code(),
+            fb::BuiltinOperator::GELU);
 
   // buffers[0] is empty; identical weights share one buffer, 16-byte aligned.
   const auto* buffers = m->buffers();
-  EXPECT_TRUE(buffers->Get(0)->data() == nullptr || buffers->Get(0)->data()->size() == 0);
+  EXPECT_TRUE(buffers->Get(0)->data() == nullptr ||
+              buffers->Get(0)->data()->size() == 0);
   const fb::SubGraph* sg = m->subgraphs()->Get(0);
   std::set<uint32_t> weight_buffers;
   for (const fb::Operator* op : *sg->operators()) {
-    if (op->inputs()->size() > 1) weight_buffers.insert(sg->tensors()->Get(op->inputs()->Get(1))->buffer());
+    if (op->inputs()->size() > 1)
+      weight_buffers.insert(sg->tensors()->Get(op->inputs()->Get(1))->buffer());
   }
   ASSERT_EQ(weight_buffers.size(), 1u);
   const auto* data = buffers->Get(*weight_buffers.begin())->data();
@@ -66,10 +70,13 @@ TEST(Writer, RoundTripThroughTheGeneratedReader) {
 
   // Options survive.
   const fb::Operator* d2 = sg->operators()->Get(1);
-  ASSERT_EQ(d2->builtin_options_type(), fb::BuiltinOptions::FullyConnectedOptions);
-  EXPECT_EQ(d2->builtin_options_as_FullyConnectedOptions()->fused_activation_function(),
+  ASSERT_EQ(d2->builtin_options_type(),
+            fb::BuiltinOptions::FullyConnectedOptions);
+  EXPECT_EQ(d2->builtin_options_as_FullyConnectedOptions()
+                ->fused_activation_function(),
             fb::ActivationFunctionType::RELU);
-  EXPECT_TRUE(sg->operators()->Get(2)->builtin_options_as_GeluOptions()->approximate());
+  EXPECT_TRUE(
+      sg->operators()->Get(2)->builtin_options_as_GeluOptions()->approximate());
 
   // Dynamic batch: shape 1, signature -1.
   const fb::Tensor* in = sg->tensors()->Get(sg->inputs()->Get(0));
@@ -110,10 +117,12 @@ TEST(Inspect, DescribesOurFileAndRejectsGarbage) {
   EXPECT_NE(text->find("serving_default"), std::string::npos);
   EXPECT_NE(text->find("min_runtime_version = 2.9.0"), std::string::npos);
 
-  std::vector<uint8_t> truncated(bytes->begin(), bytes->begin() + bytes->size() / 2);
+  std::vector<uint8_t> truncated(bytes->begin(),
+                                 bytes->begin() + bytes->size() / 2);
   auto bad = DescribeModel(truncated, "half.tflite");
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("not a valid LiteRT model"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("not a valid LiteRT model"),
+            std::string::npos);
   std::vector<uint8_t> wrong_id = *bytes;
   wrong_id[4] = 'X';
   EXPECT_FALSE(DescribeModel(wrong_id, "id.tflite").ok());
@@ -129,13 +138,15 @@ TEST(WriteFileAtomically, LeavesNothingBehindOnFailure) {
   EXPECT_FALSE(fs::exists(dir));
 
   fs::create_directories(dir);
-  ASSERT_TRUE(WriteFileAtomically((dir / "out.tflite").string(), {1, 2, 3}).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically((dir / "out.tflite").string(), {1, 2, 3}).ok());
   EXPECT_EQ(fs::file_size(dir / "out.tflite"), 3u);
   // A folder in the way: the rename fails and the temporary is removed.
   fs::create_directories(dir / "taken.tflite" / "x");
   EXPECT_FALSE(WriteFileAtomically((dir / "taken.tflite").string(), {1}).ok());
   size_t entries = 0;
-  for (auto& e : fs::directory_iterator(dir)) entries += e.path().filename().string()[0] == '.';
+  for (auto& e : fs::directory_iterator(dir))
+    entries += e.path().filename().string()[0] == '.';
   EXPECT_EQ(entries, 0u);
   fs::remove_all(dir);
 }

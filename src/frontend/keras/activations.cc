@@ -112,14 +112,16 @@ Result<ValueId> LowerElu(LayerContext& ctx, ValueId x, double alpha) {
                        Binary(ctx, OpKind::kMinimum, x, ctx.ConstFloat(0.0f)));
   K2L_ASSIGN_OR_RETURN(ValueId e, Unary(ctx, OpKind::kExp, m));
   K2L_ASSIGN_OR_RETURN(ValueId e1, AddScalar(ctx, e, -1.0f));
-  K2L_ASSIGN_OR_RETURN(ValueId neg, MulScalar(ctx, e1, static_cast<float>(alpha)));
+  K2L_ASSIGN_OR_RETURN(ValueId neg,
+                       MulScalar(ctx, e1, static_cast<float>(alpha)));
   K2L_ASSIGN_OR_RETURN(ValueId r, Unary(ctx, OpKind::kRelu, x));
   return Binary(ctx, OpKind::kAdd, r, neg);
 }
 
 Result<ValueId> LowerSoftmax(LayerContext& ctx, ValueId x, int axis, bool log) {
   size_t rank = ctx.rank(x);
-  if (rank == 0) return ctx.Invalid("softmax of a scalar", "Apply it to a vector");
+  if (rank == 0)
+    return ctx.Invalid("softmax of a scalar", "Apply it to a vector");
   int a = axis < 0 ? axis + static_cast<int>(rank) : axis;
   if (a < 0 || a >= static_cast<int>(rank)) {
     return ctx.Invalid("softmax axis " + std::to_string(axis) +
@@ -127,13 +129,15 @@ Result<ValueId> LowerSoftmax(LayerContext& ctx, ValueId x, int axis, bool log) {
                        "Use an axis within the input's rank");
   }
   OpKind k = log ? OpKind::kLogSoftmax : OpKind::kSoftmax;
-  ir::Attrs attrs = log ? ir::Attrs(ir::NoAttrs{}) : ir::Attrs(ir::SoftmaxAttrs{1.0f});
+  ir::Attrs attrs =
+      log ? ir::Attrs(ir::NoAttrs{}) : ir::Attrs(ir::SoftmaxAttrs{1.0f});
   if (a == static_cast<int>(rank) - 1) return ctx.Op(k, {x}, attrs);
   // LiteRT's softmax works on the last axis: swap `a` to the end and back.
   std::vector<int32_t> perm(rank);
   for (size_t i = 0; i < rank; ++i) perm[i] = static_cast<int32_t>(i);
   std::swap(perm[a], perm[rank - 1]);
-  K2L_ASSIGN_OR_RETURN(ValueId t, ctx.Op(OpKind::kTranspose, {x, ctx.ConstInts(perm)}));
+  K2L_ASSIGN_OR_RETURN(ValueId t,
+                       ctx.Op(OpKind::kTranspose, {x, ctx.ConstInts(perm)}));
   K2L_ASSIGN_OR_RETURN(ValueId s, ctx.Op(k, {t}, attrs));
   return ctx.Op(OpKind::kTranspose, {s, ctx.ConstInts(perm)});
 }
@@ -162,7 +166,8 @@ Result<ValueId> LowerRelu(LayerContext& ctx, ValueId x, double negative_slope,
     K2L_ASSIGN_OR_RETURN(ValueId nx, Unary(ctx, OpKind::kNeg, x));
     ValueId shifted = nx;
     if (threshold != 0) {
-      K2L_ASSIGN_OR_RETURN(shifted, AddScalar(ctx, nx, static_cast<float>(threshold)));
+      K2L_ASSIGN_OR_RETURN(shifted,
+                           AddScalar(ctx, nx, static_cast<float>(threshold)));
     }
     K2L_ASSIGN_OR_RETURN(neg, Unary(ctx, OpKind::kRelu, shifted));
   }
@@ -170,24 +175,29 @@ Result<ValueId> LowerRelu(LayerContext& ctx, ValueId x, double negative_slope,
   if (threshold != 0) {
     ValueId t = ctx.ConstFloat(static_cast<float>(threshold));
     K2L_ASSIGN_OR_RETURN(ValueId cond, ctx.Op(OpKind::kGreater, {x, t}));
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kSelectV2, {cond, x, ctx.ConstFloat(0.0f)}));
+    K2L_ASSIGN_OR_RETURN(
+        y, ctx.Op(OpKind::kSelectV2, {cond, x, ctx.ConstFloat(0.0f)}));
   } else {
     K2L_ASSIGN_OR_RETURN(y, Unary(ctx, OpKind::kRelu, x));
   }
   if (has_max) {
-    K2L_ASSIGN_OR_RETURN(y, Binary(ctx, OpKind::kMaximum, y, ctx.ConstFloat(0.0f)));
     K2L_ASSIGN_OR_RETURN(
-        y, Binary(ctx, OpKind::kMinimum, y, ctx.ConstFloat(static_cast<float>(max_value))));
+        y, Binary(ctx, OpKind::kMaximum, y, ctx.ConstFloat(0.0f)));
+    K2L_ASSIGN_OR_RETURN(y,
+                         Binary(ctx, OpKind::kMinimum, y,
+                                ctx.ConstFloat(static_cast<float>(max_value))));
   }
   if (neg != ir::kNoValue) {
-    K2L_ASSIGN_OR_RETURN(ValueId scaled,
-                         MulScalar(ctx, neg, static_cast<float>(negative_slope)));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId scaled,
+        MulScalar(ctx, neg, static_cast<float>(negative_slope)));
     K2L_ASSIGN_OR_RETURN(y, Binary(ctx, OpKind::kSub, y, scaled));
   }
   return y;
 }
 
-Result<ValueId> ApplyActivation(LayerContext& ctx, ValueId x, const json& spec) {
+Result<ValueId> ApplyActivation(LayerContext& ctx, ValueId x,
+                                const json& spec) {
   if (spec.is_null()) return x;
   if (spec.is_string()) return ByName(ctx, x, spec.get<std::string>());
   if (spec.is_object() && spec.value("class_name", "") == "function" &&
@@ -201,8 +211,9 @@ Result<ValueId> ApplyActivation(LayerContext& ctx, ValueId x, const json& spec) 
     }
     return ByName(ctx, x, spec["config"].get<std::string>());
   }
-  return ctx.Invalid("its activation " + spec.dump() + " is not a built-in "
-                     "activation function",
+  return ctx.Invalid("its activation " + spec.dump() +
+                         " is not a built-in "
+                         "activation function",
                      "Use a built-in Keras activation name such as 'relu'");
 }
 

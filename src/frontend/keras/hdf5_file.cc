@@ -19,7 +19,8 @@ void SilenceHdf5() {
 
 // Reads an attribute's strings, whatever their storage: fixed-length,
 // variable-length, or h5py's empty float array.
-Result<std::vector<std::string>> ReadStrings(hid_t attr, const std::string& where) {
+Result<std::vector<std::string>> ReadStrings(hid_t attr,
+                                             const std::string& where) {
   H5Id type(H5Aget_type(attr), H5Tclose);
   H5Id space(H5Aget_space(attr), H5Sclose);
   if (!type.valid() || !space.valid()) {
@@ -42,7 +43,8 @@ Result<std::vector<std::string>> ReadStrings(hid_t attr, const std::string& wher
       return Status::Invalid(where + ": cannot read string attribute");
     }
     for (char* p : ptrs) out.emplace_back(p ? p : "");
-    if (n > 0) H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
+    if (n > 0)
+      H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
     return out;
   }
   size_t len = H5Tget_size(type.get());
@@ -73,8 +75,9 @@ H5Id::~H5Id() {
   if (id_ >= 0 && close_) close_(id_);
 }
 
-Result<H5File> H5File::OpenImage(std::shared_ptr<const std::vector<uint8_t>> bytes,
-                                 const std::string& name) {
+Result<H5File> H5File::OpenImage(
+    std::shared_ptr<const std::vector<uint8_t>> bytes,
+    const std::string& name) {
   SilenceHdf5();
   if (!bytes || bytes->empty()) {
     return Status::Invalid("'" + name + "' is empty. Re-save the model");
@@ -132,11 +135,13 @@ bool H5File::IsGroup(const std::string& path) const {
   return info.type == H5O_TYPE_GROUP;
 }
 
-Result<std::vector<std::string>> H5File::Children(const std::string& group) const {
+Result<std::vector<std::string>> H5File::Children(
+    const std::string& group) const {
   H5Id g(H5Gopen2(file_.get(), group.c_str(), H5P_DEFAULT), H5Gclose);
   if (!g.valid()) return Error("cannot open group '" + group + "'");
   H5G_info_t info;
-  if (H5Gget_info(g.get(), &info) < 0) return Error("cannot list '" + group + "'");
+  if (H5Gget_info(g.get(), &info) < 0)
+    return Error("cannot list '" + group + "'");
   std::vector<std::string> names;
   for (hsize_t i = 0; i < info.nlinks; ++i) {
     ssize_t len = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC,
@@ -155,7 +160,8 @@ Result<ir::TensorData> H5File::ReadDataset(const std::string& path) const {
   if (!ds.valid()) return Error("cannot open dataset '" + path + "'");
   H5Id space(H5Dget_space(ds.get()), H5Sclose);
   H5Id type(H5Dget_type(ds.get()), H5Tclose);
-  if (!space.valid() || !type.valid()) return Error("cannot read '" + path + "'");
+  if (!space.valid() || !type.valid())
+    return Error("cannot read '" + path + "'");
   int rank = H5Sget_simple_extent_ndims(space.get());
   if (rank < 0) return Error("cannot read the shape of '" + path + "'");
   std::vector<hsize_t> dims(static_cast<size_t>(rank));
@@ -181,7 +187,8 @@ Result<ir::TensorData> H5File::ReadDataset(const std::string& path) const {
   } else if (cls == H5T_OPAQUE && size == 2) {
     auto tag = StringAttr(path, "dtype");
     if (!tag.ok() || !tag->has_value() || **tag != "bfloat16") {
-      return Error("dataset '" + path + "' holds opaque 2-byte data that is "
+      return Error("dataset '" + path +
+                   "' holds opaque 2-byte data that is "
                    "not marked dtype=\"bfloat16\"");
     }
     dtype = ir::DType::kBFloat16;
@@ -220,26 +227,27 @@ Result<ir::TensorData> H5File::ReadDataset(const std::string& path) const {
   return ir::TensorData(dtype, std::move(shape), std::move(buf));
 }
 
-Result<std::optional<std::string>> H5File::StringAttr(const std::string& object,
-                                                      const std::string& attr) const {
+Result<std::optional<std::string>> H5File::StringAttr(
+    const std::string& object, const std::string& attr) const {
   if (!Exists(object)) return std::optional<std::string>();
-  if (H5Aexists_by_name(file_.get(), object.c_str(), attr.c_str(), H5P_DEFAULT) <= 0) {
+  if (H5Aexists_by_name(file_.get(), object.c_str(), attr.c_str(),
+                        H5P_DEFAULT) <= 0) {
     return std::optional<std::string>();
   }
   H5Id a(H5Aopen_by_name(file_.get(), object.c_str(), attr.c_str(), H5P_DEFAULT,
                          H5P_DEFAULT),
          H5Aclose);
   if (!a.valid()) return Error("cannot open attribute '" + attr + "'");
-  K2L_ASSIGN_OR_RETURN(auto strings,
-                       ReadStrings(a.get(), name_ + ": attribute '" + attr + "'"));
+  K2L_ASSIGN_OR_RETURN(
+      auto strings, ReadStrings(a.get(), name_ + ": attribute '" + attr + "'"));
   if (strings.empty()) return std::optional<std::string>(std::string());
   return std::optional<std::string>(strings[0]);
 }
 
-Result<std::vector<std::string>> H5File::StringListAttr(const std::string& object,
-                                                        const std::string& attr) const {
-  if (!Exists(object) ||
-      H5Aexists_by_name(file_.get(), object.c_str(), attr.c_str(), H5P_DEFAULT) <= 0) {
+Result<std::vector<std::string>> H5File::StringListAttr(
+    const std::string& object, const std::string& attr) const {
+  if (!Exists(object) || H5Aexists_by_name(file_.get(), object.c_str(),
+                                           attr.c_str(), H5P_DEFAULT) <= 0) {
     return Error("'" + object + "' has no attribute '" + attr + "'");
   }
   H5Id a(H5Aopen_by_name(file_.get(), object.c_str(), attr.c_str(), H5P_DEFAULT,

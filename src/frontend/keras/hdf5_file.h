@@ -37,8 +37,9 @@ class H5Id {
 class H5File {
  public:
   // Opens `bytes` as an HDF5 file image; the bytes stay owned by the file.
-  static Result<H5File> OpenImage(std::shared_ptr<const std::vector<uint8_t>> bytes,
-                                  const std::string& name);
+  static Result<H5File> OpenImage(
+      std::shared_ptr<const std::vector<uint8_t>> bytes,
+      const std::string& name);
   static Result<H5File> OpenPath(const std::string& path);
 
   const std::string& name() const { return name_; }
@@ -54,13 +55,15 @@ class H5File {
                                                 const std::string& attr) const;
   // A string-array attribute. h5py writes an empty list as an empty float
   // array, which reads as an empty vector here.
-  Result<std::vector<std::string>> StringListAttr(const std::string& object,
-                                                  const std::string& attr) const;
+  Result<std::vector<std::string>> StringListAttr(
+      const std::string& object, const std::string& attr) const;
 
  private:
   H5File(H5Id file, std::string name,
          std::shared_ptr<const std::vector<uint8_t>> image)
-      : file_(std::move(file)), name_(std::move(name)), image_(std::move(image)) {}
+      : file_(std::move(file)),
+        name_(std::move(name)),
+        image_(std::move(image)) {}
   Status Error(const std::string& what) const;
 
   H5Id file_;

@@ -53,7 +53,8 @@ constexpr const char* kResave =
 Result<int64_t> LayerContext::Int(const std::string& key) const {
   K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
   if (v->is_number_integer()) return v->get<int64_t>();
-  if (v->is_number_float() && v->get<double>() == static_cast<int64_t>(v->get<double>())) {
+  if (v->is_number_float() &&
+      v->get<double>() == static_cast<int64_t>(v->get<double>())) {
     return static_cast<int64_t>(v->get<double>());
   }
   return Invalid(TypeMismatch(key, "an integer", *v), kResave);
@@ -100,7 +101,8 @@ Result<std::string> LayerContext::StringOr(const std::string& key,
   return String(key);
 }
 
-Result<std::vector<int64_t>> LayerContext::IntList(const std::string& key) const {
+Result<std::vector<int64_t>> LayerContext::IntList(
+    const std::string& key) const {
   K2L_ASSIGN_OR_RETURN(const json* v, Field(key));
   if (!v->is_array()) {
     return Invalid(TypeMismatch(key, "a list of integers", *v), kResave);
@@ -190,8 +192,8 @@ Result<ir::ValueId> LayerContext::Op(ir::OpKind kind,
                                      std::vector<ir::ValueId> inputs,
                                      ir::Attrs attrs,
                                      std::optional<ir::DType> out_dtype) {
-  auto r = graph_.Add(kind, std::move(inputs), std::move(attrs), name_,
-                      out_dtype);
+  auto r =
+      graph_.Add(kind, std::move(inputs), std::move(attrs), name_, out_dtype);
   if (!r.ok()) return r.status().WithContext(Describe());
   return r;
 }

@@ -3,11 +3,10 @@
 // through the context names the layer and its class.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/status.h"
 #include "frontend/keras/model_source.h"
@@ -59,8 +58,9 @@ class LayerContext {
                              const std::vector<std::string>& allowed,
                              const std::string& fallback) const;
 
-  // Loads this layer's variables (floats as float32), requiring exactly `names.size()`
-  // of them. `names` label the variables in errors (e.g. {"kernel", "bias"}).
+  // Loads this layer's variables (floats as float32), requiring exactly
+  // `names.size()` of them. `names` label the variables in errors (e.g.
+  // {"kernel", "bias"}).
   Result<std::vector<ir::TensorData>> Weights(
       const std::vector<std::string>& names) const;
   // Requires `t` to have shape `expected`, else an error saying the weights

@@ -95,18 +95,23 @@ Result<ir::DType> ParseDType(const json& v, const std::string& where) {
   std::string name = "float32";
   if (v.is_string()) {
     name = v.get<std::string>();
-  } else if (v.is_object() && v.contains("config") &&
-             v["config"].is_object() && v["config"].contains("name")) {
+  } else if (v.is_object() && v.contains("config") && v["config"].is_object() &&
+             v["config"].contains("name")) {
     name = v["config"]["name"].get<std::string>();
   }
   static const std::map<std::string, ir::DType> kNames = {
-      {"float32", ir::DType::kFloat32}, {"float16", ir::DType::kFloat32},
-      {"bfloat16", ir::DType::kFloat32}, {"float64", ir::DType::kFloat32},
+      {"float32", ir::DType::kFloat32},
+      {"float16", ir::DType::kFloat32},
+      {"bfloat16", ir::DType::kFloat32},
+      {"float64", ir::DType::kFloat32},
       {"mixed_float16", ir::DType::kFloat32},
       {"mixed_bfloat16", ir::DType::kFloat32},
-      {"int32", ir::DType::kInt32}, {"int64", ir::DType::kInt32},
-      {"int8", ir::DType::kInt8}, {"uint8", ir::DType::kUInt8},
-      {"int16", ir::DType::kInt16}, {"bool", ir::DType::kBool}};
+      {"int32", ir::DType::kInt32},
+      {"int64", ir::DType::kInt32},
+      {"int8", ir::DType::kInt8},
+      {"uint8", ir::DType::kUInt8},
+      {"int16", ir::DType::kInt16},
+      {"bool", ir::DType::kBool}};
   auto it = kNames.find(name);
   if (it == kNames.end()) {
     return Status::Invalid(where + ": dtype '" + name +
@@ -124,8 +129,8 @@ struct TensorRef {
 Result<TensorRef> ParseRef(const json& j, const std::string& where) {
   if (!j.is_array() || j.size() < 3 || !j[0].is_string() ||
       !j[1].is_number_integer() || !j[2].is_number_integer()) {
-    return Status::Invalid(where + ": malformed tensor reference " +
-                           j.dump() + ". Re-save the model with Keras 3");
+    return Status::Invalid(where + ": malformed tensor reference " + j.dump() +
+                           ". Re-save the model with Keras 3");
   }
   return TensorRef{j[0].get<std::string>(), j[1].get<int>(), j[2].get<int>()};
 }
@@ -148,7 +153,8 @@ Status CollectTensorRefs(const json& j, std::vector<TensorRef>& out,
       K2L_RETURN_IF_ERROR(CollectTensorRefs(v, out, where));
     }
   } else if (j.is_array()) {
-    for (const json& e : j) K2L_RETURN_IF_ERROR(CollectTensorRefs(e, out, where));
+    for (const json& e : j)
+      K2L_RETURN_IF_ERROR(CollectTensorRefs(e, out, where));
   }
   return Status::Ok();
 }
@@ -165,7 +171,8 @@ Status FlattenStructure(const json& j, const std::string& key,
     K2L_ASSIGN_OR_RETURN(TensorRef r, ParseRef(j, where));
     out.push_back({key, r});
   } else if (j.is_array()) {
-    for (const json& e : j) K2L_RETURN_IF_ERROR(FlattenStructure(e, "", out, where));
+    for (const json& e : j)
+      K2L_RETURN_IF_ERROR(FlattenStructure(e, "", out, where));
   } else if (j.is_object()) {
     for (const auto& [k, v] : j.items()) {
       K2L_RETURN_IF_ERROR(FlattenStructure(v, k, out, where));
@@ -209,7 +216,8 @@ class Lowerer {
                  : c.contains("batch_input_shape") ? c["batch_input_shape"]
                                                    : json();
     if (!shape.is_array() || shape.empty()) {
-      return Status::Invalid(where + " has no batch_shape in its config. "
+      return Status::Invalid(where +
+                             " has no batch_shape in its config. "
                              "Re-save the model with Keras 3");
     }
     ir::Shape s;
@@ -218,7 +226,8 @@ class Lowerer {
     }
     s[0] = ir::kDynamic;  // the batch is always resizable
     if (c.value("sparse", false) || c.value("ragged", false)) {
-      return Status::Invalid(where + " is sparse or ragged, which LiteRT "
+      return Status::Invalid(where +
+                             " is sparse or ragged, which LiteRT "
                              "builtins cannot take. Use a dense input");
     }
     K2L_ASSIGN_OR_RETURN(ir::DType dt,
@@ -293,7 +302,8 @@ class Lowerer {
         fake["config"]["batch_shape"] = cfg["build_input_shape"];
       } else if (!layers.empty() && layers[0].contains("config") &&
                  layers[0]["config"].contains("batch_input_shape")) {
-        fake["config"]["batch_shape"] = layers[0]["config"]["batch_input_shape"];
+        fake["config"]["batch_shape"] =
+            layers[0]["config"]["batch_input_shape"];
       }
       if (!fake["config"].contains("batch_shape")) {
         return Status::Invalid(
@@ -306,10 +316,9 @@ class Lowerer {
     }
     if (inputs != nullptr) {
       if (inputs->size() != 1) {
-        return Status::Invalid("Sequential model '" + LayerName(model) +
-                               "' is called with " +
-                               std::to_string(inputs->size()) +
-                               " inputs but takes one");
+        return Status::Invalid(
+            "Sequential model '" + LayerName(model) + "' is called with " +
+            std::to_string(inputs->size()) + " inputs but takes one");
       }
       x = (*inputs)[0];
     }
@@ -335,21 +344,21 @@ class Lowerer {
     const json& layers = LayerList(cfg);
     auto paths = WeightPaths(layers, prefix, /*skip_inputs=*/false);
     std::map<std::string, size_t> index_of;
-    for (size_t i = 0; i < layers.size(); ++i) index_of[LayerName(layers[i])] = i;
+    for (size_t i = 0; i < layers.size(); ++i)
+      index_of[LayerName(layers[i])] = i;
 
     // Outputs of each (layer, call).
     std::map<std::pair<std::string, int>, std::vector<ir::ValueId>> produced;
 
     std::vector<NamedRef> in_refs, out_refs;
-    K2L_RETURN_IF_ERROR(FlattenStructure(cfg["input_layers"], "", in_refs, where));
     K2L_RETURN_IF_ERROR(
-        FlattenStructure(cfg.value("output_layers", json::array()), "",
-                         out_refs, where));
+        FlattenStructure(cfg["input_layers"], "", in_refs, where));
+    K2L_RETURN_IF_ERROR(FlattenStructure(
+        cfg.value("output_layers", json::array()), "", out_refs, where));
     if (inputs != nullptr && inputs->size() != in_refs.size()) {
-      return Status::Invalid(where + " is called with " +
-                             std::to_string(inputs->size()) +
-                             " inputs but takes " +
-                             std::to_string(in_refs.size()));
+      return Status::Invalid(
+          where + " is called with " + std::to_string(inputs->size()) +
+          " inputs but takes " + std::to_string(in_refs.size()));
     }
     for (size_t k = 0; k < in_refs.size(); ++k) {
       const std::string& lname = in_refs[k].ref.layer;
@@ -420,12 +429,13 @@ class Lowerer {
             ready = false;
             break;
           }
-          if (r.tensor < 0 || static_cast<size_t>(r.tensor) >= it->second.size()) {
-            return Status::Invalid(where + ": layer '" +
-                                   LayerName(layers[c.layer]) +
-                                   "' reads output " + std::to_string(r.tensor) +
-                                   " of '" + r.layer + "', which has only " +
-                                   std::to_string(it->second.size()));
+          if (r.tensor < 0 ||
+              static_cast<size_t>(r.tensor) >= it->second.size()) {
+            return Status::Invalid(
+                where + ": layer '" + LayerName(layers[c.layer]) +
+                "' reads output " + std::to_string(r.tensor) + " of '" +
+                r.layer + "', which has only " +
+                std::to_string(it->second.size()));
           }
           ins.push_back(it->second[r.tensor]);
         }
@@ -434,7 +444,8 @@ class Lowerer {
           continue;
         }
         K2L_ASSIGN_OR_RETURN(
-            auto outs, CallLayer(layers[c.layer], paths[c.layer], ins, c.kwargs));
+            auto outs,
+            CallLayer(layers[c.layer], paths[c.layer], ins, c.kwargs));
         produced[{LayerName(layers[c.layer]), c.node}] = std::move(outs);
         pending.erase(pending.begin() + static_cast<long>(p));
         progress = true;
@@ -442,7 +453,8 @@ class Lowerer {
       if (!progress) {
         std::string names;
         for (const Call& c : pending) {
-          names += (names.empty() ? "'" : ", '") + LayerName(layers[c.layer]) + "'";
+          names +=
+              (names.empty() ? "'" : ", '") + LayerName(layers[c.layer]) + "'";
         }
         return Status::Invalid(where + ": layers " + names +
                                " read tensors that no layer produces. The "
@@ -454,12 +466,13 @@ class Lowerer {
     for (const NamedRef& o : out_refs) {
       int node = o.ref.node;
       auto li = index_of.find(o.ref.layer);
-      if (li != index_of.end() && ClassName(layers[li->second]) == "Functional" &&
-          node > 0) {
+      if (li != index_of.end() &&
+          ClassName(layers[li->second]) == "Functional" && node > 0) {
         --node;  // the built-in node of a nested Functional
       }
       auto it = produced.find({o.ref.layer, node});
-      if (it == produced.end() || o.ref.tensor >= static_cast<int>(it->second.size())) {
+      if (it == produced.end() ||
+          o.ref.tensor >= static_cast<int>(it->second.size())) {
         return Status::Invalid(where + ": output '" + o.ref.layer +
                                "' is never produced by its layer graph. "
                                "Re-save the model");
@@ -490,12 +503,14 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
   }
   std::vector<Finding> unsupported, code;
   const json& top_cfg = model.value("config", json::object());
-  if (IsCodeLayer(ClassName(model))) code.push_back({ClassName(model), LayerName(model)});
+  if (IsCodeLayer(ClassName(model)))
+    code.push_back({ClassName(model), LayerName(model)});
   CollectProblems(LayerList(top_cfg), registry, unsupported, code);
   if (!code.empty()) {
     std::string list;
     for (const auto& f : code) {
-      list += (list.empty() ? "" : ", ") + ("'" + f.name + "' (" + f.class_name + ")");
+      list += (list.empty() ? "" : ", ") +
+              ("'" + f.name + "' (" + f.class_name + ")");
     }
     return Status::Invalid(
         "the model contains executable layers: " + list +

@@ -25,9 +25,12 @@ using nlohmann::json;
 
 std::string_view SourceFormatName(SourceFormat f) {
   switch (f) {
-    case SourceFormat::kKerasZip: return ".keras archive";
-    case SourceFormat::kKerasDir: return "Keras model folder";
-    case SourceFormat::kLegacyH5: return "legacy .h5 model";
+    case SourceFormat::kKerasZip:
+      return ".keras archive";
+    case SourceFormat::kKerasDir:
+      return "Keras model folder";
+    case SourceFormat::kLegacyH5:
+      return "legacy .h5 model";
   }
   return "?";
 }
@@ -66,12 +69,14 @@ class Keras3WeightStore : public WeightStore {
                    file_.Exists("_layer_checkpoint_dependencies");
   }
 
-  Result<std::vector<ir::TensorData>> Variables(const WeightPath& path) const override {
+  Result<std::vector<ir::TensorData>> Variables(
+      const WeightPath& path) const override {
     std::string group;
     for (const WeightPathStep& step : path) {
       group += group.empty() ? "" : "/";
-      group += legacy_deps_ ? "_layer_checkpoint_dependencies/" + step.layer_name
-                            : step.class_path;
+      group += legacy_deps_
+                   ? "_layer_checkpoint_dependencies/" + step.layer_name
+                   : step.class_path;
     }
     std::string vars = group + "/vars";
     std::vector<ir::TensorData> out;
@@ -110,12 +115,14 @@ class LegacyH5WeightStore : public WeightStore {
   LegacyH5WeightStore(std::shared_ptr<H5File> file, std::string root)
       : file_(std::move(file)), root_(std::move(root)) {}
 
-  Result<std::vector<ir::TensorData>> Variables(const WeightPath& path) const override {
+  Result<std::vector<ir::TensorData>> Variables(
+      const WeightPath& path) const override {
     std::vector<ir::TensorData> out;
     if (path.empty()) return out;
     std::string group = root_ + "/" + path.front().layer_name;
     if (!file_->IsGroup(group)) return out;
-    K2L_ASSIGN_OR_RETURN(auto names, file_->StringListAttr(group, "weight_names"));
+    K2L_ASSIGN_OR_RETURN(auto names,
+                         file_->StringListAttr(group, "weight_names"));
     for (const auto& n : names) {
       if (path.size() > 1) {
         // Inside a nested model: keep the variables of the innermost layer,
@@ -123,8 +130,9 @@ class LegacyH5WeightStore : public WeightStore {
         size_t last = n.rfind('/');
         if (last == std::string::npos) continue;
         size_t prev = n.rfind('/', last - 1);
-        std::string owner = n.substr(prev == std::string::npos ? 0 : prev + 1,
-                                     last - (prev == std::string::npos ? 0 : prev + 1));
+        std::string owner =
+            n.substr(prev == std::string::npos ? 0 : prev + 1,
+                     last - (prev == std::string::npos ? 0 : prev + 1));
         if (owner != path.back().layer_name) continue;
       }
       K2L_ASSIGN_OR_RETURN(auto t, file_->ReadDataset(group + "/" + n));
@@ -150,18 +158,20 @@ Result<ModelSource> FromLegacyH5(H5File file) {
         "weights only, not a model. Save the whole model (model.save) "
         "rather than model.save_weights");
   }
-  K2L_ASSIGN_OR_RETURN(json cfg, ParseJson(*cfg_text, "'" + shared->name() +
-                                                          "' model_config"));
+  K2L_ASSIGN_OR_RETURN(
+      json cfg, ParseJson(*cfg_text, "'" + shared->name() + "' model_config"));
   std::string root = shared->IsGroup("/model_weights") ? "/model_weights" : "/";
   ModelSource src{SourceFormat::kLegacyH5, std::move(cfg),
                   std::make_unique<LegacyH5WeightStore>(shared, root)};
   return src;
 }
 
-Result<ModelSource> FromParts(SourceFormat format, std::string_view config_text,
-                              std::shared_ptr<const std::vector<uint8_t>> weights,
-                              const std::string& name) {
-  K2L_ASSIGN_OR_RETURN(json cfg, ParseJson(config_text, "config.json in '" + name + "'"));
+Result<ModelSource> FromParts(
+    SourceFormat format, std::string_view config_text,
+    std::shared_ptr<const std::vector<uint8_t>> weights,
+    const std::string& name) {
+  K2L_ASSIGN_OR_RETURN(json cfg,
+                       ParseJson(config_text, "config.json in '" + name + "'"));
   std::string wname = "model.weights.h5 in '" + name + "'";
   K2L_ASSIGN_OR_RETURN(H5File h5, H5File::OpenImage(std::move(weights), wname));
   return ModelSource{format, std::move(cfg),
@@ -169,15 +179,16 @@ Result<ModelSource> FromParts(SourceFormat format, std::string_view config_text,
 }
 
 // Reads one zip entry fully; nullopt when the entry does not exist.
-Result<std::optional<std::vector<uint8_t>>> ReadZipEntry(zip_t* z, const char* entry,
-                                                         const std::string& name) {
+Result<std::optional<std::vector<uint8_t>>> ReadZipEntry(
+    zip_t* z, const char* entry, const std::string& name) {
   zip_stat_t st;
   zip_stat_init(&st);
-  if (zip_stat(z, entry, 0, &st) != 0) return std::optional<std::vector<uint8_t>>();
+  if (zip_stat(z, entry, 0, &st) != 0)
+    return std::optional<std::vector<uint8_t>>();
   zip_file_t* f = zip_fopen(z, entry, 0);
   if (f == nullptr) {
-    return Status::Invalid("cannot read " + std::string(entry) + " in '" + name +
-                           "': " + zip_strerror(z) + ". " + kResave);
+    return Status::Invalid("cannot read " + std::string(entry) + " in '" +
+                           name + "': " + zip_strerror(z) + ". " + kResave);
   }
   std::vector<uint8_t> data(st.size);
   zip_int64_t got = data.empty() ? 0 : zip_fread(f, data.data(), data.size());
@@ -189,20 +200,24 @@ Result<std::optional<std::vector<uint8_t>>> ReadZipEntry(zip_t* z, const char* e
   return std::optional<std::vector<uint8_t>>(std::move(data));
 }
 
-Result<ModelSource> FromZip(std::span<const uint8_t> bytes, const std::string& name) {
+Result<ModelSource> FromZip(std::span<const uint8_t> bytes,
+                            const std::string& name) {
   zip_error_t err;
   zip_error_init(&err);
-  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &err);
+  zip_source_t* src =
+      zip_source_buffer_create(bytes.data(), bytes.size(), 0, &err);
   if (src == nullptr) {
-    return Status::Internal("cannot read '" + name + "': " + zip_error_strerror(&err));
+    return Status::Internal("cannot read '" + name +
+                            "': " + zip_error_strerror(&err));
   }
   zip_t* z = zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err);
   if (z == nullptr) {
     std::string why = zip_error_strerror(&err);
     zip_source_free(src);
     zip_error_fini(&err);
-    return Status::Invalid("'" + name + "' is not a readable zip archive (" + why +
-                           "); the .keras file is corrupt or truncated. " + kResave);
+    return Status::Invalid(
+        "'" + name + "' is not a readable zip archive (" + why +
+        "); the .keras file is corrupt or truncated. " + kResave);
   }
   std::unique_ptr<zip_t, int (*)(zip_t*)> guard(z, zip_close);
   K2L_ASSIGN_OR_RETURN(auto config, ReadZipEntry(z, "config.json", name));
@@ -214,12 +229,14 @@ Result<ModelSource> FromZip(std::span<const uint8_t> bytes, const std::string& n
   }
   K2L_ASSIGN_OR_RETURN(auto weights, ReadZipEntry(z, "model.weights.h5", name));
   if (!weights) {
-    return Status::Invalid("'" + name + "' has no model.weights.h5. " + kResave);
+    return Status::Invalid("'" + name + "' has no model.weights.h5. " +
+                           kResave);
   }
-  std::string_view text(reinterpret_cast<const char*>(config->data()), config->size());
-  return FromParts(SourceFormat::kKerasZip, text,
-                   std::make_shared<const std::vector<uint8_t>>(std::move(*weights)),
-                   name);
+  std::string_view text(reinterpret_cast<const char*>(config->data()),
+                        config->size());
+  return FromParts(
+      SourceFormat::kKerasZip, text,
+      std::make_shared<const std::vector<uint8_t>>(std::move(*weights)), name);
 }
 
 Result<std::vector<uint8_t>> ReadWholeFile(const std::filesystem::path& p) {
@@ -245,10 +262,12 @@ Result<ModelSource> FromDirectory(const std::filesystem::path& dir) {
   }
   K2L_ASSIGN_OR_RETURN(auto config, ReadWholeFile(config_path));
   K2L_ASSIGN_OR_RETURN(auto weights, ReadWholeFile(weights_path));
-  std::string_view text(reinterpret_cast<const char*>(config.data()), config.size());
-  return FromParts(SourceFormat::kKerasDir, text,
-                   std::make_shared<const std::vector<uint8_t>>(std::move(weights)),
-                   dir.string());
+  std::string_view text(reinterpret_cast<const char*>(config.data()),
+                        config.size());
+  return FromParts(
+      SourceFormat::kKerasDir, text,
+      std::make_shared<const std::vector<uint8_t>>(std::move(weights)),
+      dir.string());
 }
 
 }  // namespace
@@ -257,7 +276,8 @@ Result<ModelSource> LoadModelSourceFromBytes(std::span<const uint8_t> bytes,
                                              const std::string& name) {
   if (IsZip(bytes)) return FromZip(bytes, name);
   if (IsHdf5(bytes)) {
-    auto copy = std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end());
+    auto copy = std::make_shared<const std::vector<uint8_t>>(bytes.begin(),
+                                                             bytes.end());
     K2L_ASSIGN_OR_RETURN(H5File h5, H5File::OpenImage(copy, name));
     return FromLegacyH5(std::move(h5));
   }
@@ -309,7 +329,8 @@ float HalfToFloat(uint16_t h) {
 
 }  // namespace
 
-Result<ir::TensorData> ToFloat32(const ir::TensorData& t, const std::string& what) {
+Result<ir::TensorData> ToFloat32(const ir::TensorData& t,
+                                 const std::string& what) {
   std::vector<float> out(static_cast<size_t>(t.num_elements()));
   switch (t.dtype()) {
     case ir::DType::kFloat32:

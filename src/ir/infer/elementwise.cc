@@ -23,9 +23,9 @@ Result<std::vector<OutputType>> InferElementwise(const Graph& g, OpKind kind,
       const Value& a = g.value(in[0]);
       const Value& b = g.value(in[1]);
       if (a.dtype != b.dtype) {
-        return Status::Invalid("operand dtypes differ: " +
-                               std::string(DTypeName(a.dtype)) + " and " +
-                               std::string(DTypeName(b.dtype)));
+        return Status::Invalid(
+            "operand dtypes differ: " + std::string(DTypeName(a.dtype)) +
+            " and " + std::string(DTypeName(b.dtype)));
       }
       K2L_ASSIGN_OR_RETURN(Shape s, Broadcast(a.shape, b.shape));
       bool compare = kind == OpKind::kGreater ||
@@ -62,11 +62,13 @@ Result<std::vector<OutputType>> InferElementwise(const Graph& g, OpKind kind,
       if (g.value(in[0]).shape.empty()) {
         return Status::Invalid("softmax needs at least rank 1");
       }
-      return std::vector<OutputType>{{g.value(in[0]).dtype, g.value(in[0]).shape}};
+      return std::vector<OutputType>{
+          {g.value(in[0]).dtype, g.value(in[0]).shape}};
     default:
       // Unary elementwise ops (activations, math, Cast).
       K2L_RETURN_IF_ERROR(ExpectInputs(in, 1, 1));
-      return std::vector<OutputType>{{g.value(in[0]).dtype, g.value(in[0]).shape}};
+      return std::vector<OutputType>{
+          {g.value(in[0]).dtype, g.value(in[0]).shape}};
   }
 }
 

@@ -102,7 +102,8 @@ Result<std::vector<OutputType>> TransposeConv(const Graph& g,
   Shape out = {x[0], extent(x[1], f[1], a.stride_h),
                extent(x[2], f[2], a.stride_w), f[0]};
   if (auto os = ConstInts(g, in[0])) {
-    if (os->size() != 4) return Status::Invalid("output_shape must have 4 values");
+    if (os->size() != 4)
+      return Status::Invalid("output_shape must have 4 values");
     for (int i = 1; i < 4; ++i) {
       if (out[i] != kDynamic && (*os)[i] != out[i]) {
         return Status::Invalid("output_shape disagrees with the padding");
@@ -118,10 +119,10 @@ Result<std::vector<OutputType>> Pool(const Graph& g,
   K2L_RETURN_IF_ERROR(ExpectInputs(in, 1, 1));
   K2L_RETURN_IF_ERROR(ExpectRank(g, in[0], 4, "the input"));
   const Shape& x = g.value(in[0]).shape;
-  K2L_ASSIGN_OR_RETURN(int64_t oh,
-                       WindowOutput(x[1], a.filter_h, a.stride_h, 1, a.padding));
-  K2L_ASSIGN_OR_RETURN(int64_t ow,
-                       WindowOutput(x[2], a.filter_w, a.stride_w, 1, a.padding));
+  K2L_ASSIGN_OR_RETURN(
+      int64_t oh, WindowOutput(x[1], a.filter_h, a.stride_h, 1, a.padding));
+  K2L_ASSIGN_OR_RETURN(
+      int64_t ow, WindowOutput(x[2], a.filter_w, a.stride_w, 1, a.padding));
   return std::vector<OutputType>{{g.value(in[0]).dtype, {x[0], oh, ow, x[3]}}};
 }
 

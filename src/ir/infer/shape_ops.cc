@@ -129,8 +129,8 @@ Result<std::vector<OutputType>> Concat(const Graph& g,
     }
     for (size_t i = 0; i < s.size(); ++i) {
       if (static_cast<int>(i) == axis) {
-        out[i] = (out[i] == kDynamic || s[i] == kDynamic) ? kDynamic
-                                                          : out[i] + s[i];
+        out[i] =
+            (out[i] == kDynamic || s[i] == kDynamic) ? kDynamic : out[i] + s[i];
       } else if (out[i] == kDynamic) {
         out[i] = s[i];
       } else if (s[i] != kDynamic && s[i] != out[i]) {
@@ -317,7 +317,8 @@ Result<std::vector<OutputType>> Resize(const Graph& g,
   K2L_ASSIGN_OR_RETURN(auto size, RequireConst(g, in[1], "the size"));
   if (size.size() != 2) return Status::Invalid("the size must have 2 values");
   const Shape& x = g.value(in[0]).shape;
-  return std::vector<OutputType>{Same(g, in[0], {x[0], size[0], size[1], x[3]})};
+  return std::vector<OutputType>{
+      Same(g, in[0], {x[0], size[0], size[1], x[3]})};
 }
 
 }  // namespace
@@ -356,8 +357,7 @@ Result<std::vector<OutputType>> InferShapeOps(const Graph& g, OpKind kind,
     case OpKind::kShape: {
       K2L_RETURN_IF_ERROR(ExpectInputs(in, 1, 1));
       return std::vector<OutputType>{
-          {DType::kInt32,
-           {static_cast<int64_t>(g.value(in[0]).shape.size())}}};
+          {DType::kInt32, {static_cast<int64_t>(g.value(in[0]).shape.size())}}};
     }
     case OpKind::kResizeNearestNeighbor:
     case OpKind::kResizeBilinear:

@@ -25,12 +25,12 @@ Result<std::vector<ValueId>> ConvertReLU(LayerContext& ctx) {
   if (ctx.Has("max_value")) {
     K2L_ASSIGN_OR_RETURN(max_value, ctx.Float("max_value"));
     if (max_value < 0) {
-      return {ctx.Invalid("max_value is negative",
-                          "Use max_value >= 0 or None")};
+      return {
+          ctx.Invalid("max_value is negative", "Use max_value >= 0 or None")};
     }
   }
-  K2L_ASSIGN_OR_RETURN(ValueId y,
-                       LowerRelu(ctx, ctx.input(), slope, max_value, threshold));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, LowerRelu(ctx, ctx.input(), slope, max_value, threshold));
   return std::vector<ValueId>{y};
 }
 
@@ -42,8 +42,9 @@ Result<std::vector<ValueId>> ConvertLeakyReLU(LayerContext& ctx) {
   } else if (ctx.Has("alpha")) {
     K2L_ASSIGN_OR_RETURN(slope, ctx.Float("alpha"));
   }
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kLeakyRelu, {ctx.input()},
-                                         ir::LeakyReluAttrs{static_cast<float>(slope)}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kLeakyRelu, {ctx.input()},
+                              ir::LeakyReluAttrs{static_cast<float>(slope)}));
   return std::vector<ValueId>{y};
 }
 
@@ -55,18 +56,19 @@ Result<std::vector<ValueId>> ConvertPReLU(LayerContext& ctx) {
     K2L_ASSIGN_OR_RETURN(auto shared, ctx.IntList("shared_axes"));
     for (int64_t a : shared) {
       if (a < 1 || a > static_cast<int64_t>(expected.size())) {
-        return {ctx.Invalid("shared axis " + std::to_string(a) +
-                                " is out of range",
-                            "Use axes between 1 and the input's rank - 1")};
+        return {
+            ctx.Invalid("shared axis " + std::to_string(a) + " is out of range",
+                        "Use axes between 1 and the input's rank - 1")};
       }
       expected[a - 1] = 1;
     }
   }
   for (int64_t d : expected) {
     if (d == ir::kDynamic) {
-      return {ctx.Invalid("its input has a dynamic non-batch dim that alpha "
-                          "is not shared over",
-                          "Set shared_axes for the dynamic dims")};
+      return {
+          ctx.Invalid("its input has a dynamic non-batch dim that alpha "
+                      "is not shared over",
+                      "Set shared_axes for the dynamic dims")};
     }
   }
   K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights({"alpha"}));
@@ -98,19 +100,22 @@ Result<std::vector<ValueId>> ConvertSoftmax(LayerContext& ctx) {
     }
   }
   if (axes.size() == 1) {
-    K2L_ASSIGN_OR_RETURN(ValueId y,
-                         LowerSoftmax(ctx, x, static_cast<int>(axes[0]), false));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId y, LowerSoftmax(ctx, x, static_cast<int>(axes[0]), false));
     return std::vector<ValueId>{y};
   }
   // Several axes: exp(x - max) / sum(exp(x - max)) over all of them.
   std::vector<int32_t> ax32(axes.begin(), axes.end());
-  K2L_ASSIGN_OR_RETURN(ValueId m, ctx.Op(OpKind::kReduceMax, {x, ctx.ConstInts(ax32)},
-                                         ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(ValueId d, ctx.Op(OpKind::kSub, {x, m}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId m,
+                       ctx.Op(OpKind::kReduceMax, {x, ctx.ConstInts(ax32)},
+                              ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(ValueId d,
+                       ctx.Op(OpKind::kSub, {x, m}, ir::BinaryAttrs{}));
   K2L_ASSIGN_OR_RETURN(ValueId e, ctx.Op(OpKind::kExp, {d}));
   K2L_ASSIGN_OR_RETURN(ValueId s, ctx.Op(OpKind::kSum, {e, ctx.ConstInts(ax32)},
                                          ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kDiv, {e, s}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kDiv, {e, s}, ir::BinaryAttrs{}));
   return std::vector<ValueId>{y};
 }
 
@@ -123,7 +128,8 @@ Status RegisterActivationLayers(Registry& r) {
                                  "RELU, RELU6, LEAKY_RELU or a composition"));
   K2L_RETURN_IF_ERROR(r.Register("LeakyReLU", ConvertLeakyReLU, "LEAKY_RELU"));
   K2L_RETURN_IF_ERROR(r.Register("PReLU", ConvertPReLU, "PRELU"));
-  K2L_RETURN_IF_ERROR(r.Register("ELU", ConvertELU, "ELU, or EXP-based for alpha != 1"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("ELU", ConvertELU, "ELU, or EXP-based for alpha != 1"));
   K2L_RETURN_IF_ERROR(r.Register("Softmax", ConvertSoftmax,
                                  "SOFTMAX (+TRANSPOSE off the last axis)"));
   return Status::Ok();

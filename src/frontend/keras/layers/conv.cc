@@ -4,7 +4,8 @@
 // Weight layouts, Keras -> LiteRT:
 //   Conv kernel (kh, kw, in, out)            -> CONV_2D (out, kh, kw, in)
 //   Depthwise kernel (kh, kw, in, mult)      -> (1, kh, kw, in * mult)
-//   Conv transpose kernel (kh, kw, out, in)  -> TRANSPOSE_CONV (out, kh, kw, in)
+//   Conv transpose kernel (kh, kw, out, in)  -> TRANSPOSE_CONV (out, kh, kw,
+//   in)
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
 
@@ -21,7 +22,8 @@ ir::TensorData Permute(const ir::TensorData& t, const std::vector<int>& perm) {
   ir::Shape out(perm.size());
   for (size_t i = 0; i < perm.size(); ++i) out[i] = in[perm[i]];
   std::vector<int64_t> in_strides(in.size(), 1);
-  for (size_t i = in.size(); i-- > 1;) in_strides[i - 1] = in_strides[i] * in[i];
+  for (size_t i = in.size(); i-- > 1;)
+    in_strides[i - 1] = in_strides[i] * in[i];
   auto src = t.as<float>();
   std::vector<float> dst(src.size());
   std::vector<int64_t> idx(out.size(), 0);
@@ -39,12 +41,14 @@ ir::TensorData Permute(const ir::TensorData& t, const std::vector<int>& perm) {
 
 ir::TensorData Reshaped(const ir::TensorData& t, ir::Shape shape) {
   auto b = t.bytes();
-  return ir::TensorData(t.dtype(), std::move(shape),
-                        std::make_shared<std::vector<uint8_t>>(b.begin(), b.end()));
+  return ir::TensorData(
+      t.dtype(), std::move(shape),
+      std::make_shared<std::vector<uint8_t>>(b.begin(), b.end()));
 }
 
 // Slices [begin, begin + count) of axis 0 of a float32 constant.
-ir::TensorData SliceAxis0(const ir::TensorData& t, int64_t begin, int64_t count) {
+ir::TensorData SliceAxis0(const ir::TensorData& t, int64_t begin,
+                          int64_t count) {
   int64_t inner = t.num_elements() / t.shape()[0];
   auto src = t.as<float>();
   std::vector<float> dst(src.begin() + begin * inner,
@@ -63,7 +67,8 @@ struct ConvSpec {
 };
 
 Status CheckChannelsLast(LayerContext& ctx) {
-  K2L_ASSIGN_OR_RETURN(std::string fmt, ctx.StringOr("data_format", "channels_last"));
+  K2L_ASSIGN_OR_RETURN(std::string fmt,
+                       ctx.StringOr("data_format", "channels_last"));
   if (fmt != "channels_last") {
     return ctx.Invalid(
         "data_format='" + fmt +
@@ -88,7 +93,8 @@ Result<ConvSpec> ReadSpec(LayerContext& ctx, int rank, bool allow_causal,
   }
   std::vector<std::string> allowed = {"valid", "same"};
   if (allow_causal) allowed.push_back("causal");
-  K2L_ASSIGN_OR_RETURN(std::string pad, ctx.Choice("padding", allowed, "valid"));
+  K2L_ASSIGN_OR_RETURN(std::string pad,
+                       ctx.Choice("padding", allowed, "valid"));
   s.padding = pad == "same" ? ir::Padding::kSame : ir::Padding::kValid;
   s.causal = pad == "causal";
   K2L_ASSIGN_OR_RETURN(s.use_bias, ctx.BoolOr("use_bias", true));
@@ -99,7 +105,8 @@ Result<ConvSpec> ReadSpec(LayerContext& ctx, int rank, bool allow_causal,
 Result<ValueId> To4D(LayerContext& ctx, ValueId x, int rank) {
   size_t want = static_cast<size_t>(rank) + 2;
   if (ctx.rank(x) != want) {
-    return ctx.Invalid("its input has shape " + ir::ShapeToString(ctx.shape(x)) +
+    return ctx.Invalid("its input has shape " +
+                           ir::ShapeToString(ctx.shape(x)) +
                            ", expected rank " + std::to_string(want),
                        "Check the model's input shape");
   }
@@ -114,7 +121,8 @@ Result<ValueId> From4D(LayerContext& ctx, ValueId y, int rank) {
 
 // Spatial params as (h, w) for the 2-D op.
 std::pair<int, int> HW(const std::vector<int64_t>& v, int rank) {
-  return rank == 2 ? std::pair<int, int>(static_cast<int>(v[0]), static_cast<int>(v[1]))
+  return rank == 2 ? std::pair<int, int>(static_cast<int>(v[0]),
+                                         static_cast<int>(v[1]))
                    : std::pair<int, int>(1, static_cast<int>(v[0]));
 }
 
@@ -122,7 +130,8 @@ std::pair<int, int> HW(const std::vector<int64_t>& v, int rank) {
 // padding does before a 'valid' convolution.
 Result<ValueId> CausalPad(LayerContext& ctx, ValueId x4, const ConvSpec& s) {
   int32_t left = static_cast<int32_t>((s.kernel[0] - 1) * s.dilation[0]);
-  return ctx.Op(OpKind::kPad, {x4, ctx.ConstInts({0, 0, 0, 0, left, 0, 0, 0}, {4, 2})});
+  return ctx.Op(OpKind::kPad,
+                {x4, ctx.ConstInts({0, 0, 0, 0, left, 0, 0, 0}, {4, 2})});
 }
 
 Result<ValueId> Conv2DOp(LayerContext& ctx, ValueId x4, ir::TensorData filter,
@@ -138,7 +147,8 @@ Result<ValueId> Conv2DOp(LayerContext& ctx, ValueId x4, ir::TensorData filter,
   a.padding = s.causal ? ir::Padding::kValid : s.padding;
   std::tie(a.stride_h, a.stride_w) = HW(s.strides, s.rank);
   std::tie(a.dilation_h, a.dilation_w) = HW(s.dilation, s.rank);
-  return ctx.Op(OpKind::kConv2D, {x4, ctx.Const(std::move(filter), "kernel"), bias}, a);
+  return ctx.Op(OpKind::kConv2D,
+                {x4, ctx.Const(std::move(filter), "kernel"), bias}, a);
 }
 
 Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
@@ -166,11 +176,13 @@ Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
   expected.push_back(in / groups);
   expected.push_back(filters);
   K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], "kernel", expected));
-  if (s.use_bias) K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "bias", {filters}));
+  if (s.use_bias)
+    K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "bias", {filters}));
 
   // (k..., in, out) -> (out, kh, kw, in)
   ir::TensorData kernel = w[0];
-  if (rank == 1) kernel = Reshaped(kernel, {1, s.kernel[0], in / groups, filters});
+  if (rank == 1)
+    kernel = Reshaped(kernel, {1, s.kernel[0], in / groups, filters});
   ir::TensorData filter = Permute(kernel, {3, 0, 1, 2});
 
   K2L_ASSIGN_OR_RETURN(ValueId x4, To4D(ctx, x, rank));
@@ -189,22 +201,25 @@ Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
     int64_t per = filters / groups;
     std::vector<ValueId> outs;
     for (int64_t gi = 0; gi < groups; ++gi) {
-      ValueId bias = s.use_bias ? ctx.Const(SliceAxis0(w[1], gi * per, per), "bias")
-                                : ir::kNoValue;
-      K2L_ASSIGN_OR_RETURN(ValueId part, Conv2DOp(ctx, parts[gi],
-                                                  SliceAxis0(filter, gi * per, per),
-                                                  bias, s));
+      ValueId bias = s.use_bias
+                         ? ctx.Const(SliceAxis0(w[1], gi * per, per), "bias")
+                         : ir::kNoValue;
+      K2L_ASSIGN_OR_RETURN(
+          ValueId part,
+          Conv2DOp(ctx, parts[gi], SliceAxis0(filter, gi * per, per), bias, s));
       outs.push_back(part);
     }
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kConcatenation, outs, ir::ConcatAttrs{3}));
+    K2L_ASSIGN_OR_RETURN(
+        y, ctx.Op(OpKind::kConcatenation, outs, ir::ConcatAttrs{3}));
   }
   K2L_ASSIGN_OR_RETURN(y, From4D(ctx, y, rank));
   K2L_ASSIGN_OR_RETURN(y, ApplyConfigActivation(ctx, y));
   return std::vector<ValueId>{y};
 }
 
-Result<ValueId> DepthwiseOp(LayerContext& ctx, ValueId x4, const ir::TensorData& kernel,
-                            int64_t in, int64_t mult, ValueId bias, const ConvSpec& s) {
+Result<ValueId> DepthwiseOp(LayerContext& ctx, ValueId x4,
+                            const ir::TensorData& kernel, int64_t in,
+                            int64_t mult, ValueId bias, const ConvSpec& s) {
   ir::Shape ks = kernel.shape();
   int64_t kh = s.rank == 2 ? ks[0] : 1;
   int64_t kw = s.rank == 2 ? ks[1] : ks[0];
@@ -215,11 +230,13 @@ Result<ValueId> DepthwiseOp(LayerContext& ctx, ValueId x4, const ir::TensorData&
   a.depth_multiplier = static_cast<int>(mult);
   if (bias == ir::kNoValue) {
     // LiteRT's depthwise kernel requires a bias tensor.
-    bias = ctx.Const(ir::TensorData::FromVector(ir::DType::kFloat32, {in * mult},
-                                                std::vector<float>(in * mult, 0.f)),
-                     "zero_bias");
+    bias = ctx.Const(
+        ir::TensorData::FromVector(ir::DType::kFloat32, {in * mult},
+                                   std::vector<float>(in * mult, 0.f)),
+        "zero_bias");
   }
-  ValueId filter = ctx.Const(Reshaped(kernel, {1, kh, kw, in * mult}), "depthwise_kernel");
+  ValueId filter =
+      ctx.Const(Reshaped(kernel, {1, kh, kw, in * mult}), "depthwise_kernel");
   return ctx.Op(OpKind::kDepthwiseConv2D, {x4, filter, bias}, a);
 }
 
@@ -243,7 +260,8 @@ Result<std::vector<ValueId>> ConvertDepthwise(LayerContext& ctx, int rank) {
   ir::Shape expected(s.kernel.begin(), s.kernel.end());
   expected.push_back(in);
   expected.push_back(mult);
-  K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], "depthwise_kernel", expected));
+  K2L_RETURN_IF_ERROR(
+      ctx.ExpectWeightShape(w[0], "depthwise_kernel", expected));
   ValueId bias = ir::kNoValue;
   if (s.use_bias) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "bias", {in * mult}));
@@ -253,7 +271,8 @@ Result<std::vector<ValueId>> ConvertDepthwise(LayerContext& ctx, int rank) {
   if (s.causal) {
     K2L_ASSIGN_OR_RETURN(x4, CausalPad(ctx, x4, s));
   }
-  K2L_ASSIGN_OR_RETURN(ValueId y, DepthwiseOp(ctx, x4, w[0], in, mult, bias, s));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       DepthwiseOp(ctx, x4, w[0], in, mult, bias, s));
   K2L_ASSIGN_OR_RETURN(y, From4D(ctx, y, rank));
   K2L_ASSIGN_OR_RETURN(y, ApplyConfigActivation(ctx, y));
   return std::vector<ValueId>{y};
@@ -280,14 +299,16 @@ Result<std::vector<ValueId>> ConvertSeparable(LayerContext& ctx, int rank) {
   if (s.causal) {
     K2L_ASSIGN_OR_RETURN(x4, CausalPad(ctx, x4, s));
   }
-  K2L_ASSIGN_OR_RETURN(ValueId d, DepthwiseOp(ctx, x4, w[0], in, mult, ir::kNoValue, s));
+  K2L_ASSIGN_OR_RETURN(ValueId d,
+                       DepthwiseOp(ctx, x4, w[0], in, mult, ir::kNoValue, s));
   ValueId bias = ir::kNoValue;
   if (s.use_bias) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[2], "bias", {filters}));
     bias = ctx.Const(w[2], "bias");
   }
   // Pointwise: (1, [1,] in*mult, filters) -> (filters, 1, 1, in*mult).
-  ir::TensorData point = Permute(Reshaped(w[1], {1, 1, in * mult, filters}), {3, 0, 1, 2});
+  ir::TensorData point =
+      Permute(Reshaped(w[1], {1, 1, in * mult, filters}), {3, 0, 1, 2});
   ConvSpec unit;
   unit.rank = 2;
   unit.kernel = {1, 1};
@@ -304,15 +325,17 @@ Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
   K2L_ASSIGN_OR_RETURN(int64_t filters, ctx.Int("filters"));
   for (int64_t d : s.dilation) {
     if (d != 1) {
-      return {ctx.Invalid("dilation_rate != 1 has no LiteRT lowering for "
-                          "transposed convolutions",
-                          "Use dilation_rate=1")};
+      return {
+          ctx.Invalid("dilation_rate != 1 has no LiteRT lowering for "
+                      "transposed convolutions",
+                      "Use dilation_rate=1")};
     }
   }
   if (ctx.Has("output_padding")) {
-    return {ctx.Invalid("output_padding is set, which TRANSPOSE_CONV cannot "
-                        "express",
-                        "Use output_padding=None and crop or pad explicitly")};
+    return {
+        ctx.Invalid("output_padding is set, which TRANSPOSE_CONV cannot "
+                    "express",
+                    "Use output_padding=None and crop or pad explicitly")};
   }
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(int64_t in, KnownChannels(ctx, x));
@@ -343,19 +366,22 @@ Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
   };
   int64_t oh = extent(xs[1], kh, sh), ow = extent(xs[2], kw, sw);
   if (oh == ir::kDynamic || ow == ir::kDynamic) {
-    return {ctx.Invalid("its input has dynamic spatial dims " + ir::ShapeToString(xs),
-                        "Give the model's Input fixed spatial dimensions")};
+    return {ctx.Invalid(
+        "its input has dynamic spatial dims " + ir::ShapeToString(xs),
+        "Give the model's Input fixed spatial dimensions")};
   }
   // The output shape is an input of TRANSPOSE_CONV; the batch is only known
   // at run time, so it is read from the input's shape.
   K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x4}));
-  K2L_ASSIGN_OR_RETURN(ValueId batch,
-                       ctx.Op(OpKind::kSlice, {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
-  std::vector<int32_t> rest = {static_cast<int32_t>(oh), static_cast<int32_t>(ow),
+  K2L_ASSIGN_OR_RETURN(
+      ValueId batch,
+      ctx.Op(OpKind::kSlice, {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
+  std::vector<int32_t> rest = {static_cast<int32_t>(oh),
+                               static_cast<int32_t>(ow),
                                static_cast<int32_t>(filters)};
-  K2L_ASSIGN_OR_RETURN(ValueId out_shape,
-                       ctx.Op(OpKind::kConcatenation, {batch, ctx.ConstInts(rest)},
-                              ir::ConcatAttrs{0}));
+  K2L_ASSIGN_OR_RETURN(ValueId out_shape, ctx.Op(OpKind::kConcatenation,
+                                                 {batch, ctx.ConstInts(rest)},
+                                                 ir::ConcatAttrs{0}));
   ir::TransposeConvAttrs a;
   a.padding = s.padding;
   a.stride_h = sh;
@@ -368,26 +394,50 @@ Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
   return std::vector<ValueId>{y};
 }
 
-Result<std::vector<ValueId>> Conv1D(LayerContext& c) { return ConvertConv(c, 1); }
-Result<std::vector<ValueId>> Conv2D(LayerContext& c) { return ConvertConv(c, 2); }
-Result<std::vector<ValueId>> Depthwise1D(LayerContext& c) { return ConvertDepthwise(c, 1); }
-Result<std::vector<ValueId>> Depthwise2D(LayerContext& c) { return ConvertDepthwise(c, 2); }
-Result<std::vector<ValueId>> Separable1D(LayerContext& c) { return ConvertSeparable(c, 1); }
-Result<std::vector<ValueId>> Separable2D(LayerContext& c) { return ConvertSeparable(c, 2); }
-Result<std::vector<ValueId>> Transpose1D(LayerContext& c) { return ConvertTranspose(c, 1); }
-Result<std::vector<ValueId>> Transpose2D(LayerContext& c) { return ConvertTranspose(c, 2); }
+Result<std::vector<ValueId>> Conv1D(LayerContext& c) {
+  return ConvertConv(c, 1);
+}
+Result<std::vector<ValueId>> Conv2D(LayerContext& c) {
+  return ConvertConv(c, 2);
+}
+Result<std::vector<ValueId>> Depthwise1D(LayerContext& c) {
+  return ConvertDepthwise(c, 1);
+}
+Result<std::vector<ValueId>> Depthwise2D(LayerContext& c) {
+  return ConvertDepthwise(c, 2);
+}
+Result<std::vector<ValueId>> Separable1D(LayerContext& c) {
+  return ConvertSeparable(c, 1);
+}
+Result<std::vector<ValueId>> Separable2D(LayerContext& c) {
+  return ConvertSeparable(c, 2);
+}
+Result<std::vector<ValueId>> Transpose1D(LayerContext& c) {
+  return ConvertTranspose(c, 1);
+}
+Result<std::vector<ValueId>> Transpose2D(LayerContext& c) {
+  return ConvertTranspose(c, 2);
+}
 
 }  // namespace
 
 Status RegisterConvLayers(Registry& r) {
-  K2L_RETURN_IF_ERROR(r.Register("Conv1D", Conv1D, "CONV_2D (+PAD for causal)"));
-  K2L_RETURN_IF_ERROR(r.Register("Conv2D", Conv2D, "CONV_2D (SPLIT + CONCATENATION for groups)"));
-  K2L_RETURN_IF_ERROR(r.Register("DepthwiseConv1D", Depthwise1D, "DEPTHWISE_CONV_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("DepthwiseConv2D", Depthwise2D, "DEPTHWISE_CONV_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("SeparableConv1D", Separable1D, "DEPTHWISE_CONV_2D, CONV_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("SeparableConv2D", Separable2D, "DEPTHWISE_CONV_2D, CONV_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("Conv1DTranspose", Transpose1D, "TRANSPOSE_CONV"));
-  K2L_RETURN_IF_ERROR(r.Register("Conv2DTranspose", Transpose2D, "TRANSPOSE_CONV"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Conv1D", Conv1D, "CONV_2D (+PAD for causal)"));
+  K2L_RETURN_IF_ERROR(r.Register("Conv2D", Conv2D,
+                                 "CONV_2D (SPLIT + CONCATENATION for groups)"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("DepthwiseConv1D", Depthwise1D, "DEPTHWISE_CONV_2D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("DepthwiseConv2D", Depthwise2D, "DEPTHWISE_CONV_2D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("SeparableConv1D", Separable1D, "DEPTHWISE_CONV_2D, CONV_2D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("SeparableConv2D", Separable2D, "DEPTHWISE_CONV_2D, CONV_2D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Conv1DTranspose", Transpose1D, "TRANSPOSE_CONV"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Conv2DTranspose", Transpose2D, "TRANSPOSE_CONV"));
   return Status::Ok();
 }
 

@@ -50,8 +50,8 @@ Result<std::vector<ValueId>> ConvertDense(LayerContext& ctx) {
   }
   ir::FullyConnectedAttrs attrs;
   attrs.keep_num_dims = xs.size() > 2;
-  K2L_ASSIGN_OR_RETURN(ValueId y,
-                       ctx.Op(OpKind::kFullyConnected, {x, kernel, bias}, attrs));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, ctx.Op(OpKind::kFullyConnected, {x, kernel, bias}, attrs));
   K2L_ASSIGN_OR_RETURN(y, ApplyConfigActivation(ctx, y));
   return std::vector<ValueId>{y};
 }
@@ -71,20 +71,20 @@ Result<std::vector<ValueId>> ConvertEmbedding(LayerContext& ctx) {
   ir::DType dt = ctx.value(ids).dtype;
   if (dt != ir::DType::kInt32 && dt != ir::DType::kInt64) {
     // Keras casts non-integer ids to int32 (truncation), as CAST does.
-    K2L_ASSIGN_OR_RETURN(ids, ctx.Op(OpKind::kCast, {ids}, ir::NoAttrs{},
-                                     ir::DType::kInt32));
+    K2L_ASSIGN_OR_RETURN(
+        ids, ctx.Op(OpKind::kCast, {ids}, ir::NoAttrs{}, ir::DType::kInt32));
   }
-  K2L_ASSIGN_OR_RETURN(ValueId y,
-                       ctx.Op(OpKind::kGather, {table, ids}, ir::GatherAttrs{}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, ctx.Op(OpKind::kGather, {table, ids}, ir::GatherAttrs{}));
   return std::vector<ValueId>{y};
 }
 
 // Layers that compute the identity at inference time.
 Result<std::vector<ValueId>> ConvertPassThrough(LayerContext& ctx) {
   if (ctx.num_inputs() != 1) {
-    return {ctx.Invalid("it takes " + std::to_string(ctx.num_inputs()) +
-                            " inputs, expected 1",
-                        "Call it on a single tensor")};
+    return {ctx.Invalid(
+        "it takes " + std::to_string(ctx.num_inputs()) + " inputs, expected 1",
+        "Call it on a single tensor")};
   }
   return std::vector<ValueId>{ctx.input()};
 }

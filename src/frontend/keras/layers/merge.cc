@@ -19,7 +19,8 @@ Result<std::vector<ValueId>> AlignRanks(LayerContext& ctx) {
   std::vector<ValueId> out;
   for (ValueId v : ctx.inputs()) {
     while (ctx.rank(v) < max_rank) {
-      K2L_ASSIGN_OR_RETURN(v, ctx.Op(OpKind::kExpandDims, {v, ctx.ConstInts({1})}));
+      K2L_ASSIGN_OR_RETURN(
+          v, ctx.Op(OpKind::kExpandDims, {v, ctx.ConstInts({1})}));
     }
     out.push_back(v);
   }
@@ -28,14 +29,16 @@ Result<std::vector<ValueId>> AlignRanks(LayerContext& ctx) {
 
 Status NeedInputs(LayerContext& ctx, size_t min, size_t max) {
   if (ctx.num_inputs() < min || ctx.num_inputs() > max) {
-    return ctx.Invalid("it is called on " + std::to_string(ctx.num_inputs()) + " inputs",
-                       max == min ? "Call it on exactly " + std::to_string(min) + " inputs"
-                                  : "Call it on at least " + std::to_string(min) + " inputs");
+    return ctx.Invalid(
+        "it is called on " + std::to_string(ctx.num_inputs()) + " inputs",
+        max == min ? "Call it on exactly " + std::to_string(min) + " inputs"
+                   : "Call it on at least " + std::to_string(min) + " inputs");
   }
   return Status::Ok();
 }
 
-Result<std::vector<ValueId>> Fold(LayerContext& ctx, OpKind kind, bool average) {
+Result<std::vector<ValueId>> Fold(LayerContext& ctx, OpKind kind,
+                                  bool average) {
   K2L_RETURN_IF_ERROR(NeedInputs(ctx, 1, 1u << 20));
   K2L_ASSIGN_OR_RETURN(auto ins, AlignRanks(ctx));
   ValueId y = ins[0];
@@ -47,18 +50,29 @@ Result<std::vector<ValueId>> Fold(LayerContext& ctx, OpKind kind, bool average) 
     K2L_ASSIGN_OR_RETURN(y, ctx.Op(kind, {y, ins[i]}, attrs));
   }
   if (average) {
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kDiv,
-                                   {y, ctx.ConstFloat(static_cast<float>(ins.size()))},
-                                   ir::BinaryAttrs{}));
+    K2L_ASSIGN_OR_RETURN(
+        y, ctx.Op(OpKind::kDiv,
+                  {y, ctx.ConstFloat(static_cast<float>(ins.size()))},
+                  ir::BinaryAttrs{}));
   }
   return std::vector<ValueId>{y};
 }
 
-Result<std::vector<ValueId>> ConvertAdd(LayerContext& c) { return Fold(c, OpKind::kAdd, false); }
-Result<std::vector<ValueId>> ConvertMultiply(LayerContext& c) { return Fold(c, OpKind::kMul, false); }
-Result<std::vector<ValueId>> ConvertAverage(LayerContext& c) { return Fold(c, OpKind::kAdd, true); }
-Result<std::vector<ValueId>> ConvertMaximum(LayerContext& c) { return Fold(c, OpKind::kMaximum, false); }
-Result<std::vector<ValueId>> ConvertMinimum(LayerContext& c) { return Fold(c, OpKind::kMinimum, false); }
+Result<std::vector<ValueId>> ConvertAdd(LayerContext& c) {
+  return Fold(c, OpKind::kAdd, false);
+}
+Result<std::vector<ValueId>> ConvertMultiply(LayerContext& c) {
+  return Fold(c, OpKind::kMul, false);
+}
+Result<std::vector<ValueId>> ConvertAverage(LayerContext& c) {
+  return Fold(c, OpKind::kAdd, true);
+}
+Result<std::vector<ValueId>> ConvertMaximum(LayerContext& c) {
+  return Fold(c, OpKind::kMaximum, false);
+}
+Result<std::vector<ValueId>> ConvertMinimum(LayerContext& c) {
+  return Fold(c, OpKind::kMinimum, false);
+}
 
 Result<std::vector<ValueId>> ConvertSubtract(LayerContext& ctx) {
   K2L_RETURN_IF_ERROR(NeedInputs(ctx, 2, 2));
@@ -71,8 +85,10 @@ Result<std::vector<ValueId>> ConvertConcatenate(LayerContext& ctx) {
   size_t rank = ctx.rank(ctx.input());
   int64_t a = axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
   if (a < 1 || a >= static_cast<int64_t>(rank)) {
-    return {ctx.Invalid("axis " + std::to_string(axis) + " is out of range for inputs "
-                            "of rank " + std::to_string(rank),
+    return {ctx.Invalid("axis " + std::to_string(axis) +
+                            " is out of range for inputs "
+                            "of rank " +
+                            std::to_string(rank),
                         "Concatenate along a non-batch axis")};
   }
   K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kConcatenation, ctx.inputs(),
@@ -83,10 +99,12 @@ Result<std::vector<ValueId>> ConvertConcatenate(LayerContext& ctx) {
 // x * min(rsqrt(sum(x^2, axis)), 1 / epsilon), as keras.ops.normalize.
 Result<ValueId> L2Normalize(LayerContext& ctx, ValueId x, int axis) {
   K2L_ASSIGN_OR_RETURN(ValueId sq, ctx.Op(OpKind::kSquare, {x}));
-  K2L_ASSIGN_OR_RETURN(ValueId sum, ctx.Op(OpKind::kSum, {sq, ctx.ConstInts({axis})},
-                                           ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId sum,
+      ctx.Op(OpKind::kSum, {sq, ctx.ConstInts({axis})}, ir::ReduceAttrs{true}));
   K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {sum}));
-  K2L_ASSIGN_OR_RETURN(inv, ctx.Op(OpKind::kMinimum, {inv, ctx.ConstFloat(1e7f)}));
+  K2L_ASSIGN_OR_RETURN(inv,
+                       ctx.Op(OpKind::kMinimum, {inv, ctx.ConstFloat(1e7f)}));
   return ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{});
 }
 
@@ -102,7 +120,8 @@ Result<std::vector<ValueId>> ConvertDot(LayerContext& ctx) {
     axes = {a, a};
   }
   if (axes.size() != 2) {
-    return {ctx.Invalid("axes must name one axis per input", "Use an int or a pair")};
+    return {ctx.Invalid("axes must name one axis per input",
+                        "Use an int or a pair")};
   }
   int ax = static_cast<int>(axes[0] < 0 ? axes[0] + rx : axes[0]);
   int ay = static_cast<int>(axes[1] < 0 ? axes[1] + ry : axes[1]);
@@ -114,7 +133,8 @@ Result<std::vector<ValueId>> ConvertDot(LayerContext& ctx) {
   ValueId out;
   if (rx == 2 && ry == 2) {
     // Row-wise dot product: [N, d] . [N, d] -> [N, 1].
-    K2L_ASSIGN_OR_RETURN(ValueId m, ctx.Op(OpKind::kMul, {x, y}, ir::BinaryAttrs{}));
+    K2L_ASSIGN_OR_RETURN(ValueId m,
+                         ctx.Op(OpKind::kMul, {x, y}, ir::BinaryAttrs{}));
     K2L_ASSIGN_OR_RETURN(out, ctx.Op(OpKind::kSum, {m, ctx.ConstInts({1})},
                                      ir::ReduceAttrs{true}));
   } else if (rx == 3 && ry == 3) {
@@ -124,8 +144,9 @@ Result<std::vector<ValueId>> ConvertDot(LayerContext& ctx) {
     a.adj_y = ay == 2;
     K2L_ASSIGN_OR_RETURN(out, ctx.Op(OpKind::kBatchMatMul, {x, y}, a));
   } else {
-    return {ctx.Invalid("Dot of inputs of rank " + std::to_string(rx) + " and " +
-                            std::to_string(ry) + " is not supported yet",
+    return {ctx.Invalid("Dot of inputs of rank " + std::to_string(rx) +
+                            " and " + std::to_string(ry) +
+                            " is not supported yet",
                         "Use inputs of rank 2 or 3 (both the same)")};
   }
   return std::vector<ValueId>{out};
@@ -140,9 +161,10 @@ Status RegisterMergeLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("Average", ConvertAverage, "ADD, DIV"));
   K2L_RETURN_IF_ERROR(r.Register("Maximum", ConvertMaximum, "MAXIMUM"));
   K2L_RETURN_IF_ERROR(r.Register("Minimum", ConvertMinimum, "MINIMUM"));
-  K2L_RETURN_IF_ERROR(r.Register("Concatenate", ConvertConcatenate, "CONCATENATION"));
-  K2L_RETURN_IF_ERROR(r.Register("Dot", ConvertDot,
-                                 "MUL + SUM (rank 2) or BATCH_MATMUL (rank 3)"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Concatenate", ConvertConcatenate, "CONCATENATION"));
+  K2L_RETURN_IF_ERROR(r.Register(
+      "Dot", ConvertDot, "MUL + SUM (rank 2) or BATCH_MATMUL (rank 3)"));
   return Status::Ok();
 }
 

@@ -33,8 +33,10 @@ Result<std::vector<int>> Axes(LayerContext& ctx, const std::string& key,
   for (int64_t a : raw) {
     int64_t n = a < 0 ? a + static_cast<int64_t>(rank) : a;
     if (n < 1 || n >= static_cast<int64_t>(rank)) {
-      return ctx.Invalid("axis " + std::to_string(a) + " is out of range for "
-                             "an input of rank " + std::to_string(rank) +
+      return ctx.Invalid("axis " + std::to_string(a) +
+                             " is out of range for "
+                             "an input of rank " +
+                             std::to_string(rank) +
                              " (the batch axis cannot be normalised)",
                          "Use an axis between 1 and rank - 1");
     }
@@ -51,9 +53,9 @@ Result<ir::Shape> ParamShape(LayerContext& ctx, const ir::Shape& xs,
   ir::Shape s(xs.size(), 1);
   for (int a : axes) {
     if (xs[a] == ir::kDynamic) {
-      return ctx.Invalid("normalised axis " + std::to_string(a) +
-                             " has a dynamic size",
-                         "Give the model's Input a fixed size on that axis");
+      return ctx.Invalid(
+          "normalised axis " + std::to_string(a) + " has a dynamic size",
+          "Give the model's Input a fixed size on that axis");
     }
     s[a] = xs[a];
   }
@@ -66,7 +68,8 @@ int64_t Elements(const ir::Shape& s) {
   return n;
 }
 
-ValueId FloatConst(LayerContext& ctx, const std::vector<double>& v, ir::Shape shape) {
+ValueId FloatConst(LayerContext& ctx, const std::vector<double>& v,
+                   ir::Shape shape) {
   std::vector<float> f(v.begin(), v.end());
   return ctx.ConstFloats(f, std::move(shape));
 }
@@ -85,10 +88,11 @@ Result<std::vector<ValueId>> ConvertBatchNorm(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(bool center, ctx.BoolOr("center", true));
   K2L_ASSIGN_OR_RETURN(bool renorm, ctx.BoolOr("renorm", false));
   if (renorm) {
-    return {ctx.Invalid("renorm=True is set; batch renormalization keeps "
-                        "extra statistics this converter does not read",
-                        "Train without renorm, or save a model whose "
-                        "BatchNormalization uses renorm=False")};
+    return {
+        ctx.Invalid("renorm=True is set; batch renormalization keeps "
+                    "extra statistics this converter does not read",
+                    "Train without renorm, or save a model whose "
+                    "BatchNormalization uses renorm=False")};
   }
   K2L_ASSIGN_OR_RETURN(ir::Shape ps, ParamShape(ctx, xs, axes));
   int64_t n = Elements(ps);
@@ -104,8 +108,10 @@ Result<std::vector<ValueId>> ConvertBatchNorm(LayerContext& ctx) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[i], names[i], vs));
   }
   size_t k = 0;
-  std::vector<double> gamma = scale ? AsDoubles(w[k++]) : std::vector<double>(n, 1.0);
-  std::vector<double> beta = center ? AsDoubles(w[k++]) : std::vector<double>(n, 0.0);
+  std::vector<double> gamma =
+      scale ? AsDoubles(w[k++]) : std::vector<double>(n, 1.0);
+  std::vector<double> beta =
+      center ? AsDoubles(w[k++]) : std::vector<double>(n, 0.0);
   std::vector<double> mean = AsDoubles(w[k++]);
   std::vector<double> var = AsDoubles(w[k++]);
   // y = x * inv + (beta - mean * inv), inv = gamma / sqrt(var + eps),
@@ -117,10 +123,13 @@ Result<std::vector<ValueId>> ConvertBatchNorm(LayerContext& ctx) {
   }
   // A parameter along the last axis only is written as [C], the per-channel
   // form fold_batchnorm recognises.
-  ir::Shape cs = (axes.size() == 1 && axes[0] == static_cast<int>(xs.size()) - 1)
-                     ? ir::Shape{n} : ps;
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kMul, {x, FloatConst(ctx, mul, cs)},
-                                         ir::BinaryAttrs{}));
+  ir::Shape cs =
+      (axes.size() == 1 && axes[0] == static_cast<int>(xs.size()) - 1)
+          ? ir::Shape{n}
+          : ps;
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y,
+      ctx.Op(OpKind::kMul, {x, FloatConst(ctx, mul, cs)}, ir::BinaryAttrs{}));
   K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, FloatConst(ctx, add, cs)},
                                  ir::BinaryAttrs{}));
   return std::vector<ValueId>{y};
@@ -151,31 +160,45 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
   }
   std::vector<int32_t> ax(axes.begin(), axes.end());
   // mean and variance over the axes, then (x - mean) * rsqrt(var + eps).
-  K2L_ASSIGN_OR_RETURN(ValueId mean, ctx.Op(OpKind::kMean, {x, ctx.ConstInts(ax)},
-                                            ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(ValueId sq, ctx.Op(OpKind::kSquaredDifference, {x, mean}));
-  K2L_ASSIGN_OR_RETURN(ValueId var, ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)},
-                                           ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(ValueId ve, ctx.Op(OpKind::kAdd,
-                                          {var, ctx.ConstFloat(static_cast<float>(eps))},
-                                          ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId mean,
+      ctx.Op(OpKind::kMean, {x, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(ValueId sq,
+                       ctx.Op(OpKind::kSquaredDifference, {x, mean}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId var,
+      ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId ve,
+      ctx.Op(OpKind::kAdd, {var, ctx.ConstFloat(static_cast<float>(eps))},
+             ir::BinaryAttrs{}));
   K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {ve}));
-  K2L_ASSIGN_OR_RETURN(ValueId c, ctx.Op(OpKind::kSub, {x, mean}, ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kMul, {c, inv}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId c,
+                       ctx.Op(OpKind::kSub, {x, mean}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kMul, {c, inv}, ir::BinaryAttrs{}));
   size_t k = 0;
   if (scale) {
     auto g = w[k++];
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kMul, {y, ctx.Const(ir::TensorData(
-                                       g.dtype(), ps, std::make_shared<std::vector<uint8_t>>(
-                                           g.bytes().begin(), g.bytes().end())), "gamma")},
-                                   ir::BinaryAttrs{}));
+    K2L_ASSIGN_OR_RETURN(
+        y, ctx.Op(OpKind::kMul,
+                  {y, ctx.Const(ir::TensorData(
+                                    g.dtype(), ps,
+                                    std::make_shared<std::vector<uint8_t>>(
+                                        g.bytes().begin(), g.bytes().end())),
+                                "gamma")},
+                  ir::BinaryAttrs{}));
   }
   if (center) {
     auto b = w[k++];
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, ctx.Const(ir::TensorData(
-                                       b.dtype(), ps, std::make_shared<std::vector<uint8_t>>(
-                                           b.bytes().begin(), b.bytes().end())), "beta")},
-                                   ir::BinaryAttrs{}));
+    K2L_ASSIGN_OR_RETURN(
+        y, ctx.Op(OpKind::kAdd,
+                  {y, ctx.Const(ir::TensorData(
+                                    b.dtype(), ps,
+                                    std::make_shared<std::vector<uint8_t>>(
+                                        b.bytes().begin(), b.bytes().end())),
+                                "beta")},
+                  ir::BinaryAttrs{}));
   }
   return std::vector<ValueId>{y};
 }
@@ -200,7 +223,8 @@ Result<std::vector<double>> Statistic(LayerContext& ctx, const std::string& key,
   }
   if (static_cast<int64_t>(v.size()) != n) {
     return ctx.Invalid("its " + key + " has " + std::to_string(v.size()) +
-                           " values but the normalised axes hold " + std::to_string(n),
+                           " values but the normalised axes hold " +
+                           std::to_string(n),
                        "Adapt the layer on data of the model's input shape");
   }
   return v;
@@ -243,7 +267,8 @@ Result<std::vector<ValueId>> ConvertNormalization(LayerContext& ctx) {
 
 Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
   ValueId x = ctx.input();
-  auto values = [&](const std::string& key, double fallback) -> Result<std::vector<float>> {
+  auto values = [&](const std::string& key,
+                    double fallback) -> Result<std::vector<float>> {
     if (!ctx.Has(key)) return std::vector<float>{static_cast<float>(fallback)};
     const auto& j = ctx.config()[key];
     if (j.is_number()) return std::vector<float>{j.get<float>()};
@@ -255,8 +280,9 @@ Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
       }
       if (v.size() == j.size()) return v;
     }
-    return ctx.Invalid("its '" + key + "' is " + j.dump() + ", not a number or a list",
-                       "Use a number or a per-channel list");
+    return ctx.Invalid(
+        "its '" + key + "' is " + j.dump() + ", not a number or a list",
+        "Use a number or a per-channel list");
   };
   K2L_ASSIGN_OR_RETURN(auto scale, values("scale", 1.0));
   K2L_ASSIGN_OR_RETURN(auto offset, values("offset", 0.0));
@@ -264,9 +290,10 @@ Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
     return v.size() == 1 ? ctx.ConstFloat(v[0])
                          : ctx.ConstFloats(v, {static_cast<int64_t>(v.size())});
   };
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kMul, {x, as_const(scale)},
-                                         ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, as_const(offset)}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, ctx.Op(OpKind::kMul, {x, as_const(scale)}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(
+      y, ctx.Op(OpKind::kAdd, {y, as_const(offset)}, ir::BinaryAttrs{}));
   return std::vector<ValueId>{y};
 }
 
@@ -275,8 +302,9 @@ Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
 Status RegisterNormalizationLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("BatchNormalization", ConvertBatchNorm,
                                  "folded into the producer, or MUL + ADD"));
-  K2L_RETURN_IF_ERROR(r.Register("LayerNormalization", ConvertLayerNorm,
-                                 "MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, SUB, MUL"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("LayerNormalization", ConvertLayerNorm,
+                 "MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, SUB, MUL"));
   K2L_RETURN_IF_ERROR(r.Register("Normalization", ConvertNormalization,
                                  "SUB + DIV (MUL + ADD when inverted)"));
   K2L_RETURN_IF_ERROR(r.Register("Rescaling", ConvertRescaling,

@@ -11,27 +11,31 @@ using ir::OpKind;
 using ir::ValueId;
 
 Status CheckChannelsLast(LayerContext& ctx) {
-  K2L_ASSIGN_OR_RETURN(std::string fmt, ctx.StringOr("data_format", "channels_last"));
+  K2L_ASSIGN_OR_RETURN(std::string fmt,
+                       ctx.StringOr("data_format", "channels_last"));
   if (fmt != "channels_last") {
-    return ctx.Invalid("data_format='" + fmt +
-                           "' has no lowering: LiteRT pools are NHWC only",
-                       "Build and save the model with "
-                       "data_format='channels_last' (Keras' default)");
+    return ctx.Invalid(
+        "data_format='" + fmt + "' has no lowering: LiteRT pools are NHWC only",
+        "Build and save the model with "
+        "data_format='channels_last' (Keras' default)");
   }
   return Status::Ok();
 }
 
-Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank, OpKind kind) {
+Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank,
+                                         OpKind kind) {
   K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
   K2L_ASSIGN_OR_RETURN(auto pool, ctx.Ints("pool_size", rank));
   std::vector<int64_t> strides = pool;
   if (ctx.Has("strides")) {
     K2L_ASSIGN_OR_RETURN(strides, ctx.Ints("strides", rank));
   }
-  K2L_ASSIGN_OR_RETURN(std::string pad, ctx.Choice("padding", {"valid", "same"}, "valid"));
+  K2L_ASSIGN_OR_RETURN(std::string pad,
+                       ctx.Choice("padding", {"valid", "same"}, "valid"));
   ValueId x = ctx.input();
   if (ctx.rank(x) != static_cast<size_t>(rank) + 2) {
-    return {ctx.Invalid("its input has shape " + ir::ShapeToString(ctx.shape(x)) +
+    return {ctx.Invalid("its input has shape " +
+                            ir::ShapeToString(ctx.shape(x)) +
                             ", expected rank " + std::to_string(rank + 2),
                         "Check the model's input shape")};
   }
@@ -47,18 +51,21 @@ Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank, OpKind kin
   }
   a.filter_w = static_cast<int>(pool[0]);
   a.stride_w = static_cast<int>(strides[0]);
-  K2L_ASSIGN_OR_RETURN(ValueId x4, ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId x4,
+                       ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({1})}));
   K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(kind, {x4}, a));
   K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kSqueeze, {y}, ir::SqueezeAttrs{{1}}));
   return std::vector<ValueId>{y};
 }
 
-Result<std::vector<ValueId>> ConvertGlobal(LayerContext& ctx, int rank, OpKind kind) {
+Result<std::vector<ValueId>> ConvertGlobal(LayerContext& ctx, int rank,
+                                           OpKind kind) {
   K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
   K2L_ASSIGN_OR_RETURN(bool keepdims, ctx.BoolOr("keepdims", false));
   ValueId x = ctx.input();
   if (ctx.rank(x) != static_cast<size_t>(rank) + 2) {
-    return {ctx.Invalid("its input has shape " + ir::ShapeToString(ctx.shape(x)) +
+    return {ctx.Invalid("its input has shape " +
+                            ir::ShapeToString(ctx.shape(x)) +
                             ", expected rank " + std::to_string(rank + 2),
                         "Check the model's input shape")};
   }
@@ -73,10 +80,14 @@ Result<std::vector<ValueId>> ConvertGlobal(LayerContext& ctx, int rank, OpKind k
   return std::vector<ValueId>{y};
 }
 
-#define K2L_POOL(Name, rank, kind) \
-  Result<std::vector<ValueId>> Name(LayerContext& c) { return ConvertPool(c, rank, kind); }
-#define K2L_GLOBAL(Name, rank, kind) \
-  Result<std::vector<ValueId>> Name(LayerContext& c) { return ConvertGlobal(c, rank, kind); }
+#define K2L_POOL(Name, rank, kind)                     \
+  Result<std::vector<ValueId>> Name(LayerContext& c) { \
+    return ConvertPool(c, rank, kind);                 \
+  }
+#define K2L_GLOBAL(Name, rank, kind)                   \
+  Result<std::vector<ValueId>> Name(LayerContext& c) { \
+    return ConvertGlobal(c, rank, kind);               \
+  }
 K2L_POOL(MaxPool1D, 1, OpKind::kMaxPool2D)
 K2L_POOL(MaxPool2D, 2, OpKind::kMaxPool2D)
 K2L_POOL(AvgPool1D, 1, OpKind::kAveragePool2D)
@@ -93,12 +104,18 @@ K2L_GLOBAL(GlobalMax2D, 2, OpKind::kReduceMax)
 Status RegisterPoolingLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("MaxPooling1D", MaxPool1D, "MAX_POOL_2D"));
   K2L_RETURN_IF_ERROR(r.Register("MaxPooling2D", MaxPool2D, "MAX_POOL_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("AveragePooling1D", AvgPool1D, "AVERAGE_POOL_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("AveragePooling2D", AvgPool2D, "AVERAGE_POOL_2D"));
-  K2L_RETURN_IF_ERROR(r.Register("GlobalAveragePooling1D", GlobalAvg1D, "MEAN"));
-  K2L_RETURN_IF_ERROR(r.Register("GlobalAveragePooling2D", GlobalAvg2D, "MEAN"));
-  K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling1D", GlobalMax1D, "REDUCE_MAX"));
-  K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling2D", GlobalMax2D, "REDUCE_MAX"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("AveragePooling1D", AvgPool1D, "AVERAGE_POOL_2D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("AveragePooling2D", AvgPool2D, "AVERAGE_POOL_2D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("GlobalAveragePooling1D", GlobalAvg1D, "MEAN"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("GlobalAveragePooling2D", GlobalAvg2D, "MEAN"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("GlobalMaxPooling1D", GlobalMax1D, "REDUCE_MAX"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("GlobalMaxPooling2D", GlobalMax2D, "REDUCE_MAX"));
   return Status::Ok();
 }
 

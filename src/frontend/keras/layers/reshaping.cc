@@ -9,13 +9,14 @@ namespace {
 using ir::OpKind;
 using ir::ValueId;
 
-Result<int64_t> StaticProduct(LayerContext& ctx, const ir::Shape& s, size_t from) {
+Result<int64_t> StaticProduct(LayerContext& ctx, const ir::Shape& s,
+                              size_t from) {
   int64_t p = 1;
   for (size_t i = from; i < s.size(); ++i) {
     if (s[i] == ir::kDynamic) {
-      return ctx.Invalid("its input " + ir::ShapeToString(s) +
-                             " has a dynamic non-batch dim",
-                         "Give the model's Input fixed non-batch dimensions");
+      return ctx.Invalid(
+          "its input " + ir::ShapeToString(s) + " has a dynamic non-batch dim",
+          "Give the model's Input fixed non-batch dimensions");
     }
     p *= s[i];
   }
@@ -23,7 +24,8 @@ Result<int64_t> StaticProduct(LayerContext& ctx, const ir::Shape& s, size_t from
 }
 
 Result<bool> ChannelsFirst(LayerContext& ctx) {
-  K2L_ASSIGN_OR_RETURN(std::string fmt, ctx.StringOr("data_format", "channels_last"));
+  K2L_ASSIGN_OR_RETURN(std::string fmt,
+                       ctx.StringOr("data_format", "channels_last"));
   return fmt == "channels_first";
 }
 
@@ -34,12 +36,15 @@ Result<std::vector<ValueId>> ConvertFlatten(LayerContext& ctx) {
   if (cf && xs.size() > 2) {
     // Keras flattens channels_first data in NCHW order.
     std::vector<int32_t> perm = {0, static_cast<int32_t>(xs.size()) - 1};
-    for (size_t i = 1; i + 1 < xs.size(); ++i) perm.push_back(static_cast<int32_t>(i));
-    K2L_ASSIGN_OR_RETURN(x, ctx.Op(OpKind::kTranspose, {x, ctx.ConstInts(perm)}));
+    for (size_t i = 1; i + 1 < xs.size(); ++i)
+      perm.push_back(static_cast<int32_t>(i));
+    K2L_ASSIGN_OR_RETURN(x,
+                         ctx.Op(OpKind::kTranspose, {x, ctx.ConstInts(perm)}));
   }
   K2L_ASSIGN_OR_RETURN(int64_t n, StaticProduct(ctx, xs, 1));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kReshape,
-                                         {x, ctx.ConstInts({-1, static_cast<int32_t>(n)})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, ctx.Op(OpKind::kReshape,
+                        {x, ctx.ConstInts({-1, static_cast<int32_t>(n)})}));
   return std::vector<ValueId>{y};
 }
 
@@ -52,7 +57,8 @@ Result<std::vector<ValueId>> ConvertReshape(LayerContext& ctx) {
   for (size_t i = 0; i < target.size(); ++i) {
     if (target[i] == -1) {
       if (unknown >= 0) {
-        return {ctx.Invalid("target_shape " + ctx.config()["target_shape"].dump() +
+        return {ctx.Invalid("target_shape " +
+                                ctx.config()["target_shape"].dump() +
                                 " has more than one unknown dim",
                             "Use at most one -1")};
       }
@@ -65,15 +71,17 @@ Result<std::vector<ValueId>> ConvertReshape(LayerContext& ctx) {
     // The batch already takes RESHAPE's one -1, so resolve this one now.
     K2L_ASSIGN_OR_RETURN(int64_t total, StaticProduct(ctx, xs, 1));
     if (known == 0 || total % known) {
-      return {ctx.Invalid("cannot reshape " + ir::ShapeToString(xs) + " to target_shape " +
-                              ctx.config()["target_shape"].dump(),
-                          "Use a target shape with the same number of elements")};
+      return {ctx.Invalid(
+          "cannot reshape " + ir::ShapeToString(xs) + " to target_shape " +
+              ctx.config()["target_shape"].dump(),
+          "Use a target shape with the same number of elements")};
     }
     target[unknown] = total / known;
   }
   std::vector<int32_t> shape = {-1};
   for (int64_t d : target) shape.push_back(static_cast<int32_t>(d));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kReshape, {x, ctx.ConstInts(shape)}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kReshape, {x, ctx.ConstInts(shape)}));
   return std::vector<ValueId>{y};
 }
 
@@ -81,7 +89,8 @@ Result<std::vector<ValueId>> ConvertPermute(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(auto dims, ctx.IntList("dims"));
   std::vector<int32_t> perm = {0};
   for (int64_t d : dims) perm.push_back(static_cast<int32_t>(d));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kTranspose, {ctx.input(), ctx.ConstInts(perm)}));
+  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kTranspose,
+                                         {ctx.input(), ctx.ConstInts(perm)}));
   return std::vector<ValueId>{y};
 }
 
@@ -89,13 +98,16 @@ Result<std::vector<ValueId>> ConvertRepeatVector(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(int64_t n, ctx.Int("n"));
   ValueId x = ctx.input();
   if (ctx.rank(x) != 2) {
-    return {ctx.Invalid("its input has shape " + ir::ShapeToString(ctx.shape(x)) +
+    return {ctx.Invalid("its input has shape " +
+                            ir::ShapeToString(ctx.shape(x)) +
                             "; RepeatVector takes [batch, features]",
                         "Flatten the input first")};
   }
-  K2L_ASSIGN_OR_RETURN(ValueId e, ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({1})}));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kTile,
-                                         {e, ctx.ConstInts({1, static_cast<int32_t>(n), 1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId e,
+                       ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, ctx.Op(OpKind::kTile,
+                        {e, ctx.ConstInts({1, static_cast<int32_t>(n), 1})}));
   return std::vector<ValueId>{y};
 }
 
@@ -104,18 +116,21 @@ Result<std::vector<ValueId>> ConvertRepeatVector(LayerContext& ctx) {
 Result<std::vector<std::pair<int64_t, int64_t>>> Pairs(LayerContext& ctx,
                                                        const std::string& key,
                                                        size_t rank) {
-  const auto& j = ctx.config().contains(key) ? ctx.config()[key] : nlohmann::json();
+  const auto& j =
+      ctx.config().contains(key) ? ctx.config()[key] : nlohmann::json();
   std::vector<std::pair<int64_t, int64_t>> out;
   auto bad = [&]() {
     return ctx.Invalid("its " + key + " " + j.dump() + " is not understood",
                        "Re-save the model with Keras 3");
   };
   if (j.is_number_integer()) {
-    for (size_t i = 0; i < rank; ++i) out.push_back({j.get<int64_t>(), j.get<int64_t>()});
+    for (size_t i = 0; i < rank; ++i)
+      out.push_back({j.get<int64_t>(), j.get<int64_t>()});
     return out;
   }
   if (!j.is_array()) return bad();
-  if (rank == 1 && j.size() == 2 && j[0].is_number_integer() && j[1].is_number_integer()) {
+  if (rank == 1 && j.size() == 2 && j[0].is_number_integer() &&
+      j[1].is_number_integer()) {
     out.push_back({j[0].get<int64_t>(), j[1].get<int64_t>()});
     return out;
   }
@@ -134,19 +149,22 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Pairs(LayerContext& ctx,
 }
 
 // The spatial axes of a rank-`spatial` layer's input.
-Result<std::vector<int>> SpatialAxes(LayerContext& ctx, size_t spatial, size_t rank) {
+Result<std::vector<int>> SpatialAxes(LayerContext& ctx, size_t spatial,
+                                     size_t rank) {
   if (rank != spatial + 2) {
-    return ctx.Invalid("its input has rank " + std::to_string(rank) + ", expected " +
-                           std::to_string(spatial + 2),
+    return ctx.Invalid("its input has rank " + std::to_string(rank) +
+                           ", expected " + std::to_string(spatial + 2),
                        "Check the model's input shape");
   }
   K2L_ASSIGN_OR_RETURN(bool cf, ChannelsFirst(ctx));
   std::vector<int> axes;
-  for (size_t i = 0; i < spatial; ++i) axes.push_back(static_cast<int>(i) + (cf ? 2 : 1));
+  for (size_t i = 0; i < spatial; ++i)
+    axes.push_back(static_cast<int>(i) + (cf ? 2 : 1));
   return axes;
 }
 
-Result<std::vector<ValueId>> ConvertZeroPadding(LayerContext& ctx, size_t spatial) {
+Result<std::vector<ValueId>> ConvertZeroPadding(LayerContext& ctx,
+                                                size_t spatial) {
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(auto axes, SpatialAxes(ctx, spatial, ctx.rank(x)));
   K2L_ASSIGN_OR_RETURN(auto pads, Pairs(ctx, "padding", spatial));
@@ -162,7 +180,8 @@ Result<std::vector<ValueId>> ConvertZeroPadding(LayerContext& ctx, size_t spatia
   return std::vector<ValueId>{y};
 }
 
-Result<std::vector<ValueId>> ConvertCropping(LayerContext& ctx, size_t spatial) {
+Result<std::vector<ValueId>> ConvertCropping(LayerContext& ctx,
+                                             size_t spatial) {
   ValueId x = ctx.input();
   const ir::Shape xs = ctx.shape(x);
   K2L_ASSIGN_OR_RETURN(auto axes, SpatialAxes(ctx, spatial, xs.size()));
@@ -171,19 +190,22 @@ Result<std::vector<ValueId>> ConvertCropping(LayerContext& ctx, size_t spatial) 
   for (size_t i = 0; i < spatial; ++i) {
     int64_t n = xs[axes[i]];
     if (n == ir::kDynamic) {
-      return {ctx.Invalid("it crops a dynamic dim", "Give the input a fixed size")};
+      return {
+          ctx.Invalid("it crops a dynamic dim", "Give the input a fixed size")};
     }
     int64_t keep = n - crops[i].first - crops[i].second;
     if (crops[i].first < 0 || crops[i].second < 0 || keep <= 0) {
       return {ctx.Invalid("cropping " + ctx.config()["cropping"].dump() +
-                              " leaves nothing of a dim of " + std::to_string(n),
+                              " leaves nothing of a dim of " +
+                              std::to_string(n),
                           "Crop less")};
     }
     begin[axes[i]] = static_cast<int32_t>(crops[i].first);
     size[axes[i]] = static_cast<int32_t>(keep);
   }
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kSlice,
-                                         {x, ctx.ConstInts(begin), ctx.ConstInts(size)}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y,
+      ctx.Op(OpKind::kSlice, {x, ctx.ConstInts(begin), ctx.ConstInts(size)}));
   return std::vector<ValueId>{y};
 }
 
@@ -197,31 +219,39 @@ Result<std::vector<ValueId>> ConvertUpSampling1D(LayerContext& ctx) {
                         "Give the model's Input fixed steps and features")};
   }
   // repeat along axis 1: [N, W, C] -> [N, W, 1, C] -> tile -> [N, W*s, C]
-  K2L_ASSIGN_OR_RETURN(ValueId e, ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({2})}));
-  K2L_ASSIGN_OR_RETURN(ValueId t, ctx.Op(OpKind::kTile,
-                                         {e, ctx.ConstInts({1, 1, static_cast<int32_t>(size), 1})}));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kReshape,
-                                         {t, ctx.ConstInts({-1, static_cast<int32_t>(xs[1] * size),
-                                                            static_cast<int32_t>(xs[2])})}));
+  K2L_ASSIGN_OR_RETURN(ValueId e,
+                       ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({2})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId t,
+      ctx.Op(OpKind::kTile,
+             {e, ctx.ConstInts({1, 1, static_cast<int32_t>(size), 1})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y,
+      ctx.Op(OpKind::kReshape,
+             {t, ctx.ConstInts({-1, static_cast<int32_t>(xs[1] * size),
+                                static_cast<int32_t>(xs[2])})}));
   return std::vector<ValueId>{y};
 }
 
 Result<std::vector<ValueId>> ConvertUpSampling2D(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(auto size, ctx.Ints("size", 2));
-  K2L_ASSIGN_OR_RETURN(std::string interp,
-                       ctx.Choice("interpolation", {"nearest", "bilinear"}, "nearest"));
+  K2L_ASSIGN_OR_RETURN(
+      std::string interp,
+      ctx.Choice("interpolation", {"nearest", "bilinear"}, "nearest"));
   K2L_ASSIGN_OR_RETURN(bool cf, ChannelsFirst(ctx));
   if (cf) {
-    return {ctx.Invalid("data_format='channels_first' has no lowering: LiteRT "
-                        "resizes are NHWC only",
-                        "Build and save the model with data_format='channels_last'")};
+    return {ctx.Invalid(
+        "data_format='channels_first' has no lowering: LiteRT "
+        "resizes are NHWC only",
+        "Build and save the model with data_format='channels_last'")};
   }
   ValueId x = ctx.input();
   const ir::Shape xs = ctx.shape(x);
   if (xs.size() != 4 || xs[1] == ir::kDynamic || xs[2] == ir::kDynamic) {
-    return {ctx.Invalid("its input " + ir::ShapeToString(xs) +
-                            " is not an image batch with fixed height and width",
-                        "Give the model's Input fixed spatial dimensions")};
+    return {
+        ctx.Invalid("its input " + ir::ShapeToString(xs) +
+                        " is not an image batch with fixed height and width",
+                    "Give the model's Input fixed spatial dimensions")};
   }
   ValueId out_size = ctx.ConstInts({static_cast<int32_t>(xs[1] * size[0]),
                                     static_cast<int32_t>(xs[2] * size[1])});
@@ -235,10 +265,18 @@ Result<std::vector<ValueId>> ConvertUpSampling2D(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
-Result<std::vector<ValueId>> ZeroPadding1D(LayerContext& c) { return ConvertZeroPadding(c, 1); }
-Result<std::vector<ValueId>> ZeroPadding2D(LayerContext& c) { return ConvertZeroPadding(c, 2); }
-Result<std::vector<ValueId>> Cropping1D(LayerContext& c) { return ConvertCropping(c, 1); }
-Result<std::vector<ValueId>> Cropping2D(LayerContext& c) { return ConvertCropping(c, 2); }
+Result<std::vector<ValueId>> ZeroPadding1D(LayerContext& c) {
+  return ConvertZeroPadding(c, 1);
+}
+Result<std::vector<ValueId>> ZeroPadding2D(LayerContext& c) {
+  return ConvertZeroPadding(c, 2);
+}
+Result<std::vector<ValueId>> Cropping1D(LayerContext& c) {
+  return ConvertCropping(c, 1);
+}
+Result<std::vector<ValueId>> Cropping2D(LayerContext& c) {
+  return ConvertCropping(c, 2);
+}
 
 }  // namespace
 
@@ -246,7 +284,8 @@ Status RegisterReshapingLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("Flatten", ConvertFlatten, "RESHAPE"));
   K2L_RETURN_IF_ERROR(r.Register("Reshape", ConvertReshape, "RESHAPE"));
   K2L_RETURN_IF_ERROR(r.Register("Permute", ConvertPermute, "TRANSPOSE"));
-  K2L_RETURN_IF_ERROR(r.Register("RepeatVector", ConvertRepeatVector, "EXPAND_DIMS, TILE"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("RepeatVector", ConvertRepeatVector, "EXPAND_DIMS, TILE"));
   K2L_RETURN_IF_ERROR(r.Register("ZeroPadding1D", ZeroPadding1D, "PAD"));
   K2L_RETURN_IF_ERROR(r.Register("ZeroPadding2D", ZeroPadding2D, "PAD"));
   K2L_RETURN_IF_ERROR(r.Register("Cropping1D", Cropping1D, "SLICE"));
