@@ -61,13 +61,16 @@ Result<ExportReport> ExportLiteRT(const std::string& source,
   K2L_RETURN_IF_ERROR(CheckOutputPath(output));
   StageTimer timer(report);
 
-  K2L_ASSIGN_OR_RETURN(keras::ModelSource src, keras::LoadModelSource(source));
-  report.source_format = std::string(keras::SourceFormatName(src.format));
-  timer.Stage("read");
-
-  auto lowered = keras::LowerKerasModel(src, keras::DefaultRegistry());
-  if (!lowered.ok()) return lowered.status().WithContext(source);
-  ir::Graph graph = std::move(lowered).value();
+  ir::Graph graph;
+  {
+    // The source (file bytes, HDF5 image) is released once lowered.
+    K2L_ASSIGN_OR_RETURN(keras::ModelSource src, keras::LoadModelSource(source));
+    report.source_format = std::string(keras::SourceFormatName(src.format));
+    timer.Stage("read");
+    auto lowered = keras::LowerKerasModel(src, keras::DefaultRegistry());
+    if (!lowered.ok()) return lowered.status().WithContext(source);
+    graph = std::move(lowered).value();
+  }
   timer.Stage("lower");
 
   passes::PipelineOptions popts;
@@ -80,9 +83,7 @@ Result<ExportReport> ExportLiteRT(const std::string& source,
   timer.Stage("optimize");
 
   litert::WriteStats stats;
-  K2L_ASSIGN_OR_RETURN(auto bytes, litert::Serialize(graph, &stats));
-  timer.Stage("serialize");
-  K2L_RETURN_IF_ERROR(litert::WriteFileAtomically(output, bytes));
+  K2L_RETURN_IF_ERROR(litert::SerializeToFile(graph, output, &stats));
   timer.Stage("write");
 
   for (const ir::Port& p : graph.inputs()) {

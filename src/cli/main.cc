@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/export.h"
+#include "core/file_io.h"
 #include "frontend/keras/registry.h"
 #include "litert/inspect.h"
 
@@ -117,7 +118,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*inspect) {
-    auto bytes = k2l::litert::ReadFileBytes(file);
+    auto bytes = k2l::ReadFileBytes(file);
     if (!bytes.ok()) return Fail(bytes.status());
     auto text = k2l::litert::DescribeModel(*bytes, file);
     if (!text.ok()) return Fail(text.status());

@@ -1,7 +1,6 @@
 #include "litert/inspect.h"
 
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -39,16 +38,6 @@ std::string Dims(const V* v) {
 }
 
 }  // namespace
-
-Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Status::Invalid("cannot open '" + path +
-                           "': no such file or not readable. Check the path");
-  }
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-}
 
 Result<std::string> DescribeModel(const std::vector<uint8_t>& bytes,
                                   const std::string& name) {

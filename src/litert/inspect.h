@@ -13,6 +13,4 @@ namespace k2l::litert {
 Result<std::string> DescribeModel(const std::vector<uint8_t>& bytes,
                                   const std::string& name);
 
-Result<std::vector<uint8_t>> ReadFileBytes(const std::string& path);
-
 }  // namespace k2l::litert

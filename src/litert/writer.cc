@@ -43,9 +43,20 @@ struct BufferKey {
 
 class ModelWriter {
  public:
-  explicit ModelWriter(const ir::Graph& g) : g_(g) {}
+  // The builder starts at the size of all constant data, so it never grows
+  // by copying the weights.
+  explicit ModelWriter(const ir::Graph& g) : g_(g), fbb_(InitialSize(g)) {}
 
-  Result<std::vector<uint8_t>> Write(WriteStats* stats) {
+  static size_t InitialSize(const ir::Graph& g) {
+    size_t n = 1 << 16;
+    for (ir::ValueId id = 0; id < static_cast<ir::ValueId>(g.num_values()); ++id) {
+      if (g.value(id).is_constant()) n += g.value(id).constant->bytes().size() + 16;
+    }
+    return n;
+  }
+
+  // Builds the model into the builder; Data()/Size() then view it.
+  Status Build(WriteStats* stats) {
     fbb_.ForceDefaults(false);
     // buffers[0]: the empty sentinel every non-constant tensor points at.
     buffers_.push_back(fb::CreateBuffer(fbb_));
@@ -143,17 +154,18 @@ class ModelWriter {
     mb.add_signature_defs(sigs);
     fb::FinishModelBuffer(fbb_, mb.Finish());
 
-    std::vector<uint8_t> out(fbb_.GetBufferPointer(),
-                             fbb_.GetBufferPointer() + fbb_.GetSize());
     if (stats != nullptr) {
-      stats->file_bytes = out.size();
+      stats->file_bytes = fbb_.GetSize();
       stats->constant_bytes = constant_bytes_;
       stats->num_buffers = buffers_.size();
       stats->num_tensors = tensors_.size();
       stats->op_counts = op_counts_;
     }
-    return out;
+    return Status::Ok();
   }
+
+  const uint8_t* Data() const { return fbb_.GetBufferPointer(); }
+  size_t Size() const { return fbb_.GetSize(); }
 
  private:
   Result<int> OpcodeIndex(fb::BuiltinOperator code, int version) {
@@ -230,7 +242,7 @@ class ModelWriter {
   }
 
   const ir::Graph& g_;
-  FBB fbb_{1 << 16};
+  FBB fbb_;
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers_;
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors_;
   std::vector<flatbuffers::Offset<fb::OperatorCode>> opcodes_;
@@ -245,11 +257,25 @@ class ModelWriter {
 }  // namespace
 
 Result<std::vector<uint8_t>> Serialize(const ir::Graph& g, WriteStats* stats) {
-  return ModelWriter(g).Write(stats);
+  ModelWriter w(g);
+  K2L_RETURN_IF_ERROR(w.Build(stats));
+  return std::vector<uint8_t>(w.Data(), w.Data() + w.Size());
+}
+
+Status SerializeToFile(const ir::Graph& g, const std::string& path,
+                       WriteStats* stats) {
+  ModelWriter w(g);
+  K2L_RETURN_IF_ERROR(w.Build(stats));
+  return WriteFileAtomically(path, w.Data(), w.Size());
 }
 
 Status WriteFileAtomically(const std::string& path,
                            const std::vector<uint8_t>& bytes) {
+  return WriteFileAtomically(path, bytes.data(), bytes.size());
+}
+
+Status WriteFileAtomically(const std::string& path, const uint8_t* data,
+                           size_t size) {
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir =
@@ -273,8 +299,8 @@ Status WriteFileAtomically(const std::string& path,
   }
   std::string tmp(name.data());
   size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+  while (done < size) {
+    ssize_t n = ::write(fd, data + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
       std::string err = std::strerror(errno);
@@ -285,7 +311,10 @@ Status WriteFileAtomically(const std::string& path,
     done += static_cast<size_t>(n);
   }
   ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+  // No fsync: the rename makes the file appear whole or not at all to
+  // readers; durability across power loss is the filesystem's business,
+  // as for cp.
+  if (::close(fd) != 0) {
     std::string err = std::strerror(errno);
     ::unlink(tmp.c_str());
     return Status::Internal("writing '" + path + "' failed: " + err);

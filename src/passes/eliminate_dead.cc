@@ -1,4 +1,5 @@
-// Removes ops none of whose outputs reach a graph output.
+// Removes ops none of whose outputs reach a graph output, and drops the data
+// of constants that no remaining op reads.
 #include "passes/pass.h"
 
 namespace k2l::passes {
@@ -18,6 +19,11 @@ Status EliminateDead(ir::Graph& g) {
     }
   }
   EraseOps(g, dead);
+  // Release the data of constants nothing reads any more (weights replaced
+  // by folding), so peak memory does not hold both versions.
+  for (ir::ValueId id = 0; id < static_cast<ir::ValueId>(g.num_values()); ++id) {
+    if (!live[id] && g.value(id).is_constant()) g.mutable_value(id).constant.reset();
+  }
   return Status::Ok();
 }
 

@@ -21,7 +21,7 @@ def test_convert_prints_summary(tmp_path):
     assert "FULLY_CONNECTEDx2" in proc.stdout
     assert "input  features: float32[?, 4]" in proc.stdout
     assert "output logits: float32[?, 2]" in proc.stdout
-    for stage in ("read", "lower", "optimize", "serialize", "write"):
+    for stage in ("read", "lower", "optimize", "write"):
         assert f" {stage} " in proc.stdout
 
 

@@ -15,8 +15,8 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 
+#include "core/file_io.h"
 #include "frontend/keras/hdf5_file.h"
 
 namespace k2l::keras {
@@ -239,13 +239,6 @@ Result<ModelSource> FromZip(std::span<const uint8_t> bytes,
       std::make_shared<const std::vector<uint8_t>>(std::move(*weights)), name);
 }
 
-Result<std::vector<uint8_t>> ReadWholeFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return Status::Invalid("cannot open '" + p.string() + "'");
-  return std::vector<uint8_t>((std::istreambuf_iterator<char>(in)),
-                              std::istreambuf_iterator<char>());
-}
-
 Result<ModelSource> FromDirectory(const std::filesystem::path& dir) {
   auto config_path = dir / "config.json";
   auto weights_path = dir / "model.weights.h5";
@@ -260,8 +253,8 @@ Result<ModelSource> FromDirectory(const std::filesystem::path& dir) {
     return Status::Invalid("the folder '" + dir.string() +
                            "' has no model.weights.h5. " + kResave);
   }
-  K2L_ASSIGN_OR_RETURN(auto config, ReadWholeFile(config_path));
-  K2L_ASSIGN_OR_RETURN(auto weights, ReadWholeFile(weights_path));
+  K2L_ASSIGN_OR_RETURN(auto config, ReadFileBytes(config_path.string()));
+  K2L_ASSIGN_OR_RETURN(auto weights, ReadFileBytes(weights_path.string()));
   std::string_view text(reinterpret_cast<const char*>(config.data()),
                         config.size());
   return FromParts(
@@ -294,7 +287,7 @@ Result<ModelSource> LoadModelSource(const std::string& path) {
   if (!fs::exists(path, ec)) {
     return Status::Invalid("'" + path + "' does not exist. Check the path");
   }
-  K2L_ASSIGN_OR_RETURN(auto bytes, ReadWholeFile(path));
+  K2L_ASSIGN_OR_RETURN(auto bytes, ReadFileBytes(path));
   return LoadModelSourceFromBytes(bytes, path);
 }
 
