@@ -2,6 +2,9 @@
 
 #include <chrono>
 #include <filesystem>
+#include <new>
+
+#include <nlohmann/json.hpp>
 
 #include "frontend/keras/model_lowering.h"
 #include "frontend/keras/model_source.h"
@@ -54,9 +57,9 @@ Status CheckOutputPath(const std::string& output) {
 
 }  // namespace
 
-Result<ExportReport> ExportLiteRT(const std::string& source,
-                                  const std::string& output,
-                                  const ExportOptions& options) {
+namespace {
+Result<ExportReport> Export(const std::string& source, const std::string& output,
+                            const ExportOptions& options) {
   ExportReport report;
   K2L_RETURN_IF_ERROR(CheckOutputPath(output));
   StageTimer timer(report);
@@ -96,6 +99,23 @@ Result<ExportReport> ExportLiteRT(const std::string& source,
   report.file_bytes = stats.file_bytes;
   report.constant_bytes = stats.constant_bytes;
   return report;
+}
+}  // namespace
+
+Result<ExportReport> ExportLiteRT(const std::string& source,
+                                  const std::string& output,
+                                  const ExportOptions& options) {
+  // Configs are untrusted input: a JSON value of an unexpected type that a
+  // checked accessor missed surfaces here as an error, never as a crash.
+  try {
+    return Export(source, output, options);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Invalid(source + ": the model config is malformed (" +
+                           e.what() +
+                           "). Re-save the model with model.save()");
+  } catch (const std::bad_alloc&) {
+    return Status::Internal(source + ": out of memory while converting");
+  }
 }
 
 }  // namespace k2l

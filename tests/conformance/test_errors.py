@@ -144,3 +144,31 @@ def test_inspect_rejects_garbage(tmp_path):
     bad.write_bytes(b"\x00" * 64)
     proc = run_cli("inspect", bad)
     assert proc.returncode == 2 and "not a valid LiteRT model" in proc.stderr
+
+
+@pytest.mark.parametrize("config", [
+    '["not", "a", "model"]',
+    '{"class_name": "Functional", "config": {"layers": ["oops"], "input_layers": 5}}',
+    '{"class_name": "Functional", "config": {"layers": [{"class_name": "Dense", '
+    '"name": "d", "config": {"units": "many"}, "inbound_nodes": [{"args": 3}]}], '
+    '"input_layers": [["x", 0, 0]], "output_layers": [["d", 0, 0]]}}',
+    '{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", '
+    '"config": {"batch_shape": "wide"}}, {"class_name": "Dense", "config": 7}]}}',
+    '{"class_name": "Sequential", "config": {"layers": 12}}',
+    '{"class_name": "Functional", "config": {"layers": [], "input_layers": [], '
+    '"output_layers": [["ghost", 0, 0]]}}',
+    "{not json",
+], ids=["array", "strings", "bad_nodes", "bad_input", "layers_int", "ghost_output",
+        "not_json"])
+def test_malformed_configs_are_errors_not_crashes(tmp_path, config):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.save(tmp_path / "m.keras")
+    folder = tmp_path / "broken"
+    with zipfile.ZipFile(tmp_path / "m.keras") as z:
+        z.extractall(folder)
+    (folder / "config.json").write_text(config)
+    out = tmp_path / "o.tflite"
+    proc = run_cli("convert", folder, "-o", out)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stderr.startswith("error: ") and "broken" in proc.stderr
+    assert not out.exists()
