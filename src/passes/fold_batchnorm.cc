@@ -94,19 +94,28 @@ Status FoldBatchNorm(ir::Graph& g) {
         bias.assign(b.begin(), b.end());
       }
       if (is_mul) {
-        auto wd = w.constant->as<float>();
-        std::vector<float> nw(wd.begin(), wd.end());
+        // One copy of the weights, scaled in place: the channel axis splits
+        // them into [outer, channels, inner] blocks.
+        auto src = w.constant->bytes();
+        auto buf = std::make_shared<std::vector<uint8_t>>(src.begin(), src.end());
+        float* nw = reinterpret_cast<float*>(buf->data());
         int64_t inner = 1;
-        for (size_t d = p.channel_axis + 1; d < w.shape.size(); ++d)
+        for (size_t d = p.channel_axis + 1; d < w.shape.size(); ++d) {
           inner *= w.shape[d];
-        for (size_t e = 0; e < nw.size(); ++e) {
-          nw[e] *= k[(e / inner) % channels];
+        }
+        int64_t outer = static_cast<int64_t>(buf->size() / sizeof(float)) /
+                        (inner * channels);
+        for (int64_t o = 0; o < outer; ++o) {
+          for (int64_t ch = 0; ch < channels; ++ch) {
+            float* block = nw + (o * channels + ch) * inner;
+            for (int64_t i = 0; i < inner; ++i) block[i] *= k[ch];
+          }
         }
         for (int64_t ch = 0; ch < channels; ++ch) bias[ch] *= k[ch];
         ir::Shape ws = w.shape;
         std::string wname = w.name;
         prod.inputs[p.weights_input] = g.AddConstant(
-            ir::TensorData::FromVector(ir::DType::kFloat32, ws, nw), wname);
+            ir::TensorData(ir::DType::kFloat32, ws, std::move(buf)), wname);
       } else {
         for (int64_t ch = 0; ch < channels; ++ch) bias[ch] += k[ch];
       }
