@@ -56,4 +56,23 @@ class TensorData {
   std::shared_ptr<const std::vector<uint8_t>> bytes_;
 };
 
+// A cheap hash for deduplicating constant data: the size plus up to 256
+// sampled words. Equal bytes give equal hashes; candidates with equal hashes
+// are compared in full, so sampling never merges different data.
+inline size_t SampledHash(std::span<const uint8_t> b) {
+  uint64_t h = 1469598103934665603ull ^ b.size();
+  auto mix = [&h](uint64_t w) {
+    h ^= w + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+  };
+  size_t words = b.size() / 8;
+  size_t step = words > 256 ? words / 256 : 1;
+  for (size_t i = 0; i < words; i += step) {
+    uint64_t w;
+    std::memcpy(&w, b.data() + i * 8, 8);
+    mix(w);
+  }
+  for (size_t i = words * 8; i < b.size(); ++i) mix(b[i]);
+  return static_cast<size_t>(h);
+}
+
 }  // namespace k2l::ir

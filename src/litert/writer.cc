@@ -186,8 +186,7 @@ class ModelWriter {
   }
 
   int AddBuffer(const uint8_t* data, size_t size) {
-    size_t h = std::hash<std::string_view>{}(
-        std::string_view(reinterpret_cast<const char*>(data), size));
+    size_t h = ir::SampledHash({data, size});
     auto range = buffer_by_hash_.equal_range(h);
     for (auto it = range.first; it != range.second; ++it) {
       const auto& [ptr, len] = buffer_data_[it->second];

@@ -18,8 +18,7 @@ Status DedupeConstants(ir::Graph& g) {
     const ir::Value& v = g.value(id);
     if (!v.is_constant()) continue;
     auto bytes = v.constant->bytes();
-    size_t h = std::hash<std::string_view>{}(std::string_view(
-        reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    size_t h = ir::SampledHash(bytes);
     auto range = seen.equal_range(h);
     for (auto it = range.first; it != range.second; ++it) {
       const ir::Value& other = g.value(it->second);

@@ -8,6 +8,7 @@
 //   in)
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
 
@@ -15,47 +16,6 @@ namespace {
 
 using ir::OpKind;
 using ir::ValueId;
-
-// Permutes a float32 constant: output dim d is input dim perm[d]. The
-// innermost output dim is a strided copy, so the loop does no index math
-// per element.
-ir::TensorData Permute(const ir::TensorData& t, const std::vector<int>& perm) {
-  const ir::Shape& in = t.shape();
-  size_t rank = perm.size();
-  ir::Shape out(rank);
-  std::vector<int64_t> in_strides(rank, 1), strides(rank);
-  for (size_t i = rank; i-- > 1;) in_strides[i - 1] = in_strides[i] * in[i];
-  for (size_t d = 0; d < rank; ++d) {
-    out[d] = in[perm[d]];
-    strides[d] = in_strides[perm[d]];
-  }
-  auto src = t.as<float>();
-  std::vector<float> dst(src.size());
-  if (dst.empty()) return ir::TensorData::FromVector(ir::DType::kFloat32, out, dst);
-  int64_t inner = out[rank - 1], inner_stride = strides[rank - 1];
-  std::vector<int64_t> idx(rank, 0);
-  size_t flat = 0;
-  int64_t base = 0;  // source offset of idx[0..rank-2]
-  while (flat < dst.size()) {
-    const float* s = src.data() + base;
-    for (int64_t i = 0; i < inner; ++i) dst[flat++] = s[i * inner_stride];
-    // Advance the outer index like an odometer, updating `base`.
-    for (size_t d = rank - 1; d-- > 0;) {
-      base += strides[d];
-      if (++idx[d] < out[d]) break;
-      base -= strides[d] * out[d];
-      idx[d] = 0;
-    }
-  }
-  return ir::TensorData::FromVector(ir::DType::kFloat32, out, dst);
-}
-
-ir::TensorData Reshaped(const ir::TensorData& t, ir::Shape shape) {
-  auto b = t.bytes();
-  return ir::TensorData(
-      t.dtype(), std::move(shape),
-      std::make_shared<std::vector<uint8_t>>(b.begin(), b.end()));
-}
 
 // Slices [begin, begin + count) of axis 0 of a float32 constant.
 ir::TensorData SliceAxis0(const ir::TensorData& t, int64_t begin,

@@ -2,6 +2,7 @@
 // inference (the Dropout family, noise and regularization layers).
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
 
@@ -9,17 +10,6 @@ namespace {
 
 using ir::OpKind;
 using ir::ValueId;
-
-// (rows, cols) → (cols, rows) for float32 data.
-ir::TensorData Transpose2D(const ir::TensorData& t) {
-  int64_t rows = t.shape()[0], cols = t.shape()[1];
-  auto src = t.as<float>();
-  std::vector<float> out(src.size());
-  for (int64_t r = 0; r < rows; ++r) {
-    for (int64_t c = 0; c < cols; ++c) out[c * rows + r] = src[r * cols + c];
-  }
-  return ir::TensorData::FromVector(ir::DType::kFloat32, {cols, rows}, out);
-}
 
 Result<std::vector<ValueId>> ConvertDense(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(int64_t units, ctx.Int("units"));
@@ -42,7 +32,7 @@ Result<std::vector<ValueId>> ConvertDense(LayerContext& ctx) {
   if (use_bias) names.push_back("bias");
   K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights(names));
   K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], "kernel", {in, units}));
-  ValueId kernel = ctx.Const(Transpose2D(w[0]), "kernel");
+  ValueId kernel = ctx.Const(Permute(w[0], {1, 0}), "kernel");
   ValueId bias = ir::kNoValue;
   if (use_bias) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "bias", {units}));
