@@ -122,3 +122,64 @@ def test_bfloat16_weights(tmp_path):
     ref.layers[-1].set_weights([np.asarray(w, "float32")
                                 for w in bf16.layers[-1].get_weights()])
     _check(ref, tmp_path / "bf16.keras", tmp_path / "o.tflite")
+
+
+def _to_keras2_config(cfg):
+    """Rewrites a Keras 3 Functional config in tf.keras 2 form: list-style
+    inbound nodes, batch_input_shape, and plain dtype strings."""
+    import copy
+    cfg = copy.deepcopy(cfg)
+    for layer in cfg["config"]["layers"]:
+        c = layer["config"]
+        if isinstance(c.get("dtype"), dict):
+            c["dtype"] = c["dtype"]["config"]["name"]
+        if "batch_shape" in c:
+            c["batch_input_shape"] = c.pop("batch_shape")
+        nodes = []
+        for node in layer["inbound_nodes"]:
+            refs = []
+
+            def walk(v):
+                if isinstance(v, dict) and v.get("class_name") == "__keras_tensor__":
+                    refs.append(list(v["config"]["keras_history"]) + [{}])
+                elif isinstance(v, dict):
+                    for x in v.values():
+                        walk(x)
+                elif isinstance(v, list):
+                    for x in v:
+                        walk(x)
+            walk(node["args"])
+            nodes.append(refs)
+        layer["inbound_nodes"] = nodes
+    cfg["keras_version"] = "2.13.1"
+    cfg["backend"] = "tensorflow"
+    return cfg
+
+
+def test_tf_keras_2_legacy_h5(tmp_path):
+    """A legacy .h5 in tf.keras 2 form: Keras 2 node lists in model_config and
+    weights named "<layer>/<var>:0" under model_weights/<layer>/<layer>/."""
+    import json
+    x = keras.Input((6,), name="x")
+    a = L.Dense(5, activation="relu", name="hidden")(x)
+    b = L.Dense(5, name="side")(x)
+    model = keras.Model(x, L.Dense(3, name="out")(L.Add(name="add")([a, b])))
+    model.save(tmp_path / "k3.h5")
+    with h5py.File(tmp_path / "k3.h5", "r") as src, \
+            h5py.File(tmp_path / "k2.h5", "w") as dst:
+        cfg = _to_keras2_config(json.loads(src.attrs["model_config"]))
+        dst.attrs["model_config"] = json.dumps(cfg).encode()
+        dst.attrs["keras_version"] = b"2.13.1"
+        mw = dst.create_group("model_weights")
+        mw.attrs["layer_names"] = np.array([n.encode() for n in
+                                            src["model_weights"].attrs["layer_names"]])
+        for lname in src["model_weights"].attrs["layer_names"]:
+            g = mw.create_group(lname)
+            names = []
+            for old in src["model_weights"][lname].attrs["weight_names"]:
+                var = old.split("/")[-1]
+                new = f"{lname}/{var}:0"
+                g.create_dataset(new, data=src["model_weights"][lname][old][()])
+                names.append(new.encode())
+            g.attrs["weight_names"] = np.array(names) if names else np.zeros(0)
+    _check(model, tmp_path / "k2.h5", tmp_path / "o.tflite")
