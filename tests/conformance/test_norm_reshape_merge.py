@@ -75,6 +75,7 @@ def test_rescaling(tmp_path, kw):
 
 @pytest.mark.parametrize("layer,shape", [
     (lambda: L.Flatten(), (3, 4, 2)),
+    (lambda: L.Flatten(data_format="channels_first"), (3, 4, 2)),
     (lambda: L.Reshape((4, 6)), (24,)),
     (lambda: L.Reshape((-1, 3)), (4, 6)),
     (lambda: L.Permute((2, 1)), (3, 5)),
@@ -88,7 +89,7 @@ def test_rescaling(tmp_path, kw):
     (lambda: L.UpSampling1D(3), (4, 2)),
     (lambda: L.UpSampling2D((2, 3)), (3, 4, 2)),
     (lambda: L.UpSampling2D(2, interpolation="bilinear"), (3, 4, 2)),
-], ids=["flatten", "reshape", "reshape_minus1", "permute", "permute3", "repeat",
+], ids=["flatten", "flatten_cf", "reshape", "reshape_minus1", "permute", "permute3", "repeat",
         "zpad1d", "zpad2d", "zpad2d_int", "crop1d", "crop2d", "up1d", "up2d_nearest",
         "up2d_bilinear"])
 def test_reshaping(tmp_path, layer, shape):

@@ -148,6 +148,16 @@ Result<std::string> LayerContext::Choice(
                  "Supported values are " + list);
 }
 
+Status LayerContext::RequireChannelsLast(const std::string& ops) const {
+  K2L_ASSIGN_OR_RETURN(std::string fmt,
+                       StringOr("data_format", "channels_last"));
+  if (fmt == "channels_last") return Status::Ok();
+  return Invalid("data_format='" + fmt + "' has no lowering: LiteRT " + ops +
+                     " are NHWC only",
+                 "Build and save the model with data_format='channels_last' "
+                 "(Keras' default), which computes the same function");
+}
+
 Result<std::vector<ir::TensorData>> LayerContext::Weights(
     const std::vector<std::string>& names) const {
   if (weights_ == nullptr) {

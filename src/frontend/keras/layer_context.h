@@ -58,6 +58,10 @@ class LayerContext {
                              const std::vector<std::string>& allowed,
                              const std::string& fallback) const;
 
+  // Requires data_format to be channels_last (or absent); `ops` names what
+  // LiteRT lacks, e.g. "convolutions".
+  Status RequireChannelsLast(const std::string& ops) const;
+
   // Loads this layer's variables (floats as float32), requiring exactly
   // `names.size()` of them. `names` label the variables in errors (e.g.
   // {"kernel", "bias"}).

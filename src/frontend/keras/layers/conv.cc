@@ -37,22 +37,9 @@ struct ConvSpec {
   bool use_bias = true;
 };
 
-Status CheckChannelsLast(LayerContext& ctx) {
-  K2L_ASSIGN_OR_RETURN(std::string fmt,
-                       ctx.StringOr("data_format", "channels_last"));
-  if (fmt != "channels_last") {
-    return ctx.Invalid(
-        "data_format='" + fmt +
-            "' has no lowering: LiteRT convolutions and pools are NHWC only",
-        "Build and save the model with data_format='channels_last' (Keras' "
-        "default), which computes the same function");
-  }
-  return Status::Ok();
-}
-
 Result<ConvSpec> ReadSpec(LayerContext& ctx, int rank, bool allow_causal,
                           const char* kernel_key = "kernel_size") {
-  K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
+  K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("convolutions"));
   ConvSpec s;
   s.rank = rank;
   K2L_ASSIGN_OR_RETURN(s.kernel, ctx.Ints(kernel_key, rank));

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "frontend/keras/registry.h"
+#include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
 
@@ -179,26 +180,13 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
                        ctx.Op(OpKind::kMul, {c, inv}, ir::BinaryAttrs{}));
   size_t k = 0;
   if (scale) {
-    auto g = w[k++];
-    K2L_ASSIGN_OR_RETURN(
-        y, ctx.Op(OpKind::kMul,
-                  {y, ctx.Const(ir::TensorData(
-                                    g.dtype(), ps,
-                                    std::make_shared<std::vector<uint8_t>>(
-                                        g.bytes().begin(), g.bytes().end())),
-                                "gamma")},
-                  ir::BinaryAttrs{}));
+    ValueId gamma = ctx.Const(Reshaped(w[k++], ps), "gamma");
+    K2L_ASSIGN_OR_RETURN(y,
+                         ctx.Op(OpKind::kMul, {y, gamma}, ir::BinaryAttrs{}));
   }
   if (center) {
-    auto b = w[k++];
-    K2L_ASSIGN_OR_RETURN(
-        y, ctx.Op(OpKind::kAdd,
-                  {y, ctx.Const(ir::TensorData(
-                                    b.dtype(), ps,
-                                    std::make_shared<std::vector<uint8_t>>(
-                                        b.bytes().begin(), b.bytes().end())),
-                                "beta")},
-                  ir::BinaryAttrs{}));
+    ValueId beta = ctx.Const(Reshaped(w[k++], ps), "beta");
+    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, beta}, ir::BinaryAttrs{}));
   }
   return std::vector<ValueId>{y};
 }

@@ -10,21 +10,9 @@ namespace {
 using ir::OpKind;
 using ir::ValueId;
 
-Status CheckChannelsLast(LayerContext& ctx) {
-  K2L_ASSIGN_OR_RETURN(std::string fmt,
-                       ctx.StringOr("data_format", "channels_last"));
-  if (fmt != "channels_last") {
-    return ctx.Invalid(
-        "data_format='" + fmt + "' has no lowering: LiteRT pools are NHWC only",
-        "Build and save the model with "
-        "data_format='channels_last' (Keras' default)");
-  }
-  return Status::Ok();
-}
-
 Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank,
                                          OpKind kind) {
-  K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
+  K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("pools"));
   K2L_ASSIGN_OR_RETURN(auto pool, ctx.Ints("pool_size", rank));
   std::vector<int64_t> strides = pool;
   if (ctx.Has("strides")) {
@@ -60,7 +48,7 @@ Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank,
 
 Result<std::vector<ValueId>> ConvertGlobal(LayerContext& ctx, int rank,
                                            OpKind kind) {
-  K2L_RETURN_IF_ERROR(CheckChannelsLast(ctx));
+  K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("pools"));
   K2L_ASSIGN_OR_RETURN(bool keepdims, ctx.BoolOr("keepdims", false));
   ValueId x = ctx.input();
   if (ctx.rank(x) != static_cast<size_t>(rank) + 2) {

@@ -34,10 +34,11 @@ Result<std::vector<ValueId>> ConvertFlatten(LayerContext& ctx) {
   ir::Shape xs = ctx.shape(x);
   K2L_ASSIGN_OR_RETURN(bool cf, ChannelsFirst(ctx));
   if (cf && xs.size() > 2) {
-    // Keras flattens channels_first data in NCHW order.
-    std::vector<int32_t> perm = {0, static_cast<int32_t>(xs.size()) - 1};
-    for (size_t i = 1; i + 1 < xs.size(); ++i)
+    // Keras moves channels_first data to channels_last before flattening.
+    std::vector<int32_t> perm = {0};
+    for (size_t i = 2; i < xs.size(); ++i)
       perm.push_back(static_cast<int32_t>(i));
+    perm.push_back(1);
     K2L_ASSIGN_OR_RETURN(x,
                          ctx.Op(OpKind::kTranspose, {x, ctx.ConstInts(perm)}));
   }
@@ -238,13 +239,7 @@ Result<std::vector<ValueId>> ConvertUpSampling2D(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(
       std::string interp,
       ctx.Choice("interpolation", {"nearest", "bilinear"}, "nearest"));
-  K2L_ASSIGN_OR_RETURN(bool cf, ChannelsFirst(ctx));
-  if (cf) {
-    return {ctx.Invalid(
-        "data_format='channels_first' has no lowering: LiteRT "
-        "resizes are NHWC only",
-        "Build and save the model with data_format='channels_last'")};
-  }
+  K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("resizes"));
   ValueId x = ctx.input();
   const ir::Shape xs = ctx.shape(x);
   if (xs.size() != 4 || xs[1] == ir::kDynamic || xs[2] == ir::kDynamic) {
