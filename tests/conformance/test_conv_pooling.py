@@ -96,3 +96,9 @@ def test_pooling1d(tmp_path, cls, kw):
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_global_pooling(tmp_path, cls, shape, keepdims):
     check_model(_seq(shape, cls(keepdims=keepdims)), tmp_path, formats=("keras", "h5"))
+
+
+@pytest.mark.parametrize("cls", [L.GlobalAveragePooling3D, L.GlobalMaxPooling3D])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_global_pooling3d(tmp_path, cls, keepdims):
+    check_model(_seq((3, 4, 5, 2), cls(keepdims=keepdims)), tmp_path)

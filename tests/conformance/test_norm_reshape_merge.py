@@ -130,3 +130,19 @@ def test_dot(tmp_path, axes, normalize, shapes):
     b = keras.Input(shapes[1], name="b")
     out = L.Dot(axes=axes, normalize=normalize, name="dot")([a, b])
     check_model(keras.Model([a, b], out), tmp_path)
+
+
+@pytest.mark.parametrize("kw,shape", [
+    (dict(groups=2), (4, 4, 6)), (dict(groups=3, epsilon=0.01), (5, 6)),
+    (dict(groups=6, center=False), (3, 6)), (dict(groups=1, scale=False), (2, 2, 4)),
+], ids=["g2_nhwc", "g3_seq", "g6_nocenter", "g1_noscale"])
+def test_group_normalization(tmp_path, kw, shape):
+    model = _seq(shape, L.GroupNormalization(**kw))
+    _randomize(model.layers[-1])
+    check_model(model, tmp_path, formats=("keras", "h5"))
+
+
+@pytest.mark.parametrize("axis,shape", [(-1, (6,)), (1, (4, 3)), ([1, 2], (3, 4))],
+                         ids=["last", "axis1", "axes12"])
+def test_unit_normalization(tmp_path, axis, shape):
+    check_model(_seq(shape, L.UnitNormalization(axis=axis)), tmp_path)

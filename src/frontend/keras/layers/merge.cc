@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
 
 namespace k2l::keras {
 
@@ -96,18 +97,6 @@ Result<std::vector<ValueId>> ConvertConcatenate(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
-// x * min(rsqrt(sum(x^2, axis)), 1 / epsilon), as keras.ops.normalize.
-Result<ValueId> L2Normalize(LayerContext& ctx, ValueId x, int axis) {
-  K2L_ASSIGN_OR_RETURN(ValueId sq, ctx.Op(OpKind::kSquare, {x}));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId sum,
-      ctx.Op(OpKind::kSum, {sq, ctx.ConstInts({axis})}, ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {sum}));
-  K2L_ASSIGN_OR_RETURN(inv,
-                       ctx.Op(OpKind::kMinimum, {inv, ctx.ConstFloat(1e7f)}));
-  return ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{});
-}
-
 Result<std::vector<ValueId>> ConvertDot(LayerContext& ctx) {
   K2L_RETURN_IF_ERROR(NeedInputs(ctx, 2, 2));
   ValueId x = ctx.input(0), y = ctx.input(1);
@@ -127,8 +116,8 @@ Result<std::vector<ValueId>> ConvertDot(LayerContext& ctx) {
   int ay = static_cast<int>(axes[1] < 0 ? axes[1] + ry : axes[1]);
   K2L_ASSIGN_OR_RETURN(bool normalize, ctx.BoolOr("normalize", false));
   if (normalize) {
-    K2L_ASSIGN_OR_RETURN(x, L2Normalize(ctx, x, ax));
-    K2L_ASSIGN_OR_RETURN(y, L2Normalize(ctx, y, ay));
+    K2L_ASSIGN_OR_RETURN(x, L2Normalize(ctx, x, {ax}, 1e-7));
+    K2L_ASSIGN_OR_RETURN(y, L2Normalize(ctx, y, {ay}, 1e-7));
   }
   ValueId out;
   if (rx == 2 && ry == 2) {

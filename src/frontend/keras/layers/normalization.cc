@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
 #include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
@@ -160,24 +161,7 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[i], names[i], vs));
   }
   std::vector<int32_t> ax(axes.begin(), axes.end());
-  // mean and variance over the axes, then (x - mean) * rsqrt(var + eps).
-  K2L_ASSIGN_OR_RETURN(
-      ValueId mean,
-      ctx.Op(OpKind::kMean, {x, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(ValueId sq,
-                       ctx.Op(OpKind::kSquaredDifference, {x, mean}));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId var,
-      ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId ve,
-      ctx.Op(OpKind::kAdd, {var, ctx.ConstFloat(static_cast<float>(eps))},
-             ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {ve}));
-  K2L_ASSIGN_OR_RETURN(ValueId c,
-                       ctx.Op(OpKind::kSub, {x, mean}, ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(ValueId y,
-                       ctx.Op(OpKind::kMul, {c, inv}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId y, Standardize(ctx, x, ax, eps));
   size_t k = 0;
   if (scale) {
     ValueId gamma = ctx.Const(Reshaped(w[k++], ps), "gamma");
@@ -285,9 +269,95 @@ Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
+Result<std::vector<ValueId>> ConvertUnitNorm(LayerContext& ctx) {
+  ValueId x = ctx.input();
+  K2L_ASSIGN_OR_RETURN(auto axes, Axes(ctx, "axis", ctx.rank(x), -1));
+  std::vector<int32_t> ax(axes.begin(), axes.end());
+  // keras.layers.UnitNormalization uses epsilon 1e-12.
+  K2L_ASSIGN_OR_RETURN(ValueId y, L2Normalize(ctx, x, ax, 1e-12));
+  return std::vector<ValueId>{y};
+}
+
+// Statistics per group of channels: [N, ..., C] is viewed as
+// [N, ..., G, C/G] and standardised over every axis but the batch and G.
+Result<std::vector<ValueId>> ConvertGroupNorm(LayerContext& ctx) {
+  ValueId x = ctx.input();
+  const ir::Shape xs = ctx.shape(x);
+  K2L_ASSIGN_OR_RETURN(int64_t groups, ctx.Int("groups"));
+  K2L_ASSIGN_OR_RETURN(int64_t axis, ctx.IntOr("axis", -1));
+  K2L_ASSIGN_OR_RETURN(double eps, ctx.Float("epsilon"));
+  K2L_ASSIGN_OR_RETURN(bool scale, ctx.BoolOr("scale", true));
+  K2L_ASSIGN_OR_RETURN(bool center, ctx.BoolOr("center", true));
+  int64_t rank = static_cast<int64_t>(xs.size());
+  if (axis != -1 && axis != rank - 1) {
+    return {
+        ctx.Invalid("axis=" + std::to_string(axis) +
+                        " is not supported; only the channels axis (-1) is",
+                    "Use GroupNormalization(axis=-1) on channels_last data")};
+  }
+  if (rank < 2) {
+    return {ctx.Invalid("its input has rank " + std::to_string(rank),
+                        "Apply it to inputs of rank 2 or more")};
+  }
+  for (int64_t i = 1; i < rank; ++i) {
+    if (xs[i] == ir::kDynamic) {
+      return {ctx.Invalid(
+          "its input " + ir::ShapeToString(xs) + " has a dynamic non-batch dim",
+          "Give the model's Input fixed dimensions")};
+    }
+  }
+  int64_t channels = xs.back();
+  if (groups < 1 || channels % groups) {
+    return {ctx.Invalid("groups=" + std::to_string(groups) +
+                            " does not divide the " + std::to_string(channels) +
+                            " channels",
+                        "Use a group count that divides the channels")};
+  }
+  std::vector<std::string> names;
+  if (scale) names.push_back("gamma");
+  if (center) names.push_back("beta");
+  K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights(names));
+  for (size_t i = 0; i < w.size(); ++i) {
+    K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[i], names[i], {channels}));
+  }
+  std::vector<int32_t> grouped = {-1};
+  for (int64_t i = 1; i + 1 < rank; ++i)
+    grouped.push_back(static_cast<int32_t>(xs[i]));
+  grouped.push_back(static_cast<int32_t>(groups));
+  grouped.push_back(static_cast<int32_t>(channels / groups));
+  K2L_ASSIGN_OR_RETURN(ValueId g,
+                       ctx.Op(OpKind::kReshape, {x, ctx.ConstInts(grouped)}));
+  std::vector<int32_t> axes;
+  for (int32_t i = 1; i < static_cast<int32_t>(rank); ++i) {
+    axes.push_back(i == rank - 1 ? static_cast<int32_t>(rank) : i);
+  }
+  K2L_ASSIGN_OR_RETURN(ValueId n, Standardize(ctx, g, axes, eps));
+  std::vector<int32_t> back = {-1};
+  for (int64_t i = 1; i < rank; ++i)
+    back.push_back(static_cast<int32_t>(xs[i]));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kReshape, {n, ctx.ConstInts(back)}));
+  size_t k = 0;
+  if (scale) {
+    K2L_ASSIGN_OR_RETURN(y,
+                         ctx.Op(OpKind::kMul, {y, ctx.Const(w[k++], "gamma")},
+                                ir::BinaryAttrs{}));
+  }
+  if (center) {
+    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, ctx.Const(w[k++], "beta")},
+                                   ir::BinaryAttrs{}));
+  }
+  return std::vector<ValueId>{y};
+}
+
 }  // namespace
 
 Status RegisterNormalizationLayers(Registry& r) {
+  K2L_RETURN_IF_ERROR(r.Register("UnitNormalization", ConvertUnitNorm,
+                                 "SQUARE, SUM, RSQRT, MINIMUM, MUL"));
+  K2L_RETURN_IF_ERROR(r.Register("GroupNormalization", ConvertGroupNorm,
+                                 "RESHAPE, MEAN, SQUARED_DIFFERENCE, RSQRT, "
+                                 "SUB, MUL, ADD"));
   K2L_RETURN_IF_ERROR(r.Register("BatchNormalization", ConvertBatchNorm,
                                  "folded into the producer, or MUL + ADD"));
   K2L_RETURN_IF_ERROR(

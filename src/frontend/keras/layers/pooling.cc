@@ -84,6 +84,8 @@ K2L_GLOBAL(GlobalAvg1D, 1, OpKind::kMean)
 K2L_GLOBAL(GlobalAvg2D, 2, OpKind::kMean)
 K2L_GLOBAL(GlobalMax1D, 1, OpKind::kReduceMax)
 K2L_GLOBAL(GlobalMax2D, 2, OpKind::kReduceMax)
+K2L_GLOBAL(GlobalAvg3D, 3, OpKind::kMean)
+K2L_GLOBAL(GlobalMax3D, 3, OpKind::kReduceMax)
 #undef K2L_POOL
 #undef K2L_GLOBAL
 
@@ -104,6 +106,10 @@ Status RegisterPoolingLayers(Registry& r) {
       r.Register("GlobalMaxPooling1D", GlobalMax1D, "REDUCE_MAX"));
   K2L_RETURN_IF_ERROR(
       r.Register("GlobalMaxPooling2D", GlobalMax2D, "REDUCE_MAX"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("GlobalAveragePooling3D", GlobalAvg3D, "MEAN"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("GlobalMaxPooling3D", GlobalMax3D, "REDUCE_MAX"));
   return Status::Ok();
 }
 

@@ -1,0 +1,22 @@
+// Lowerings that several layer families share.
+#pragma once
+
+#include <vector>
+
+#include "frontend/keras/layer_context.h"
+
+namespace k2l::keras {
+
+// (x - mean) * rsqrt(var + epsilon) over `axes` (kept), with the variance
+// taken as mean((x - mean)^2).
+Result<ir::ValueId> Standardize(LayerContext& ctx, ir::ValueId x,
+                                const std::vector<int32_t>& axes,
+                                double epsilon);
+
+// x * min(rsqrt(sum(x^2, axes)), 1 / epsilon), as keras.ops.normalize with
+// order 2.
+Result<ir::ValueId> L2Normalize(LayerContext& ctx, ir::ValueId x,
+                                const std::vector<int32_t>& axes,
+                                double epsilon);
+
+}  // namespace k2l::keras
