@@ -39,6 +39,13 @@ struct DepthwiseConv2DAttrs {
   Activation activation = Activation::kNone;
   bool operator==(const DepthwiseConv2DAttrs&) const = default;
 };
+struct Conv3DAttrs {
+  Padding padding = Padding::kValid;
+  int stride_d = 1, stride_h = 1, stride_w = 1;
+  int dilation_d = 1, dilation_h = 1, dilation_w = 1;
+  Activation activation = Activation::kNone;
+  bool operator==(const Conv3DAttrs&) const = default;
+};
 struct TransposeConvAttrs {
   Padding padding = Padding::kValid;
   int stride_h = 1, stride_w = 1;
@@ -103,9 +110,9 @@ struct ResizeAttrs {
 
 using Attrs =
     std::variant<NoAttrs, BinaryAttrs, FullyConnectedAttrs, Conv2DAttrs,
-                 DepthwiseConv2DAttrs, TransposeConvAttrs, Pool2DAttrs,
-                 BatchMatMulAttrs, GeluAttrs, LeakyReluAttrs, SoftmaxAttrs,
-                 ReduceAttrs, ConcatAttrs, StridedSliceAttrs, GatherAttrs,
-                 SqueezeAttrs, SplitAttrs, ResizeAttrs>;
+                 DepthwiseConv2DAttrs, Conv3DAttrs, TransposeConvAttrs,
+                 Pool2DAttrs, BatchMatMulAttrs, GeluAttrs, LeakyReluAttrs,
+                 SoftmaxAttrs, ReduceAttrs, ConcatAttrs, StridedSliceAttrs,
+                 GatherAttrs, SqueezeAttrs, SplitAttrs, ResizeAttrs>;
 
 }  // namespace k2l::ir

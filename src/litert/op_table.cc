@@ -83,6 +83,20 @@ WrittenOptions TransposeConv(FBB& f, const Graph&, const Op& op) {
   return Opt(fb::BuiltinOptions::TransposeConvOptions, b.Finish());
 }
 
+WrittenOptions Conv3D(FBB& f, const Graph&, const Op& op) {
+  const auto& a = A<ir::Conv3DAttrs>(op);
+  fb::Conv3DOptionsBuilder b(f);
+  b.add_padding(Pad(a.padding));
+  b.add_stride_d(a.stride_d);
+  b.add_stride_h(a.stride_h);
+  b.add_stride_w(a.stride_w);
+  b.add_dilation_d_factor(a.dilation_d);
+  b.add_dilation_h_factor(a.dilation_h);
+  b.add_dilation_w_factor(a.dilation_w);
+  b.add_fused_activation_function(Act(a.activation));
+  return Opt(fb::BuiltinOptions::Conv3DOptions, b.Finish());
+}
+
 WrittenOptions Pool2D(FBB& f, const Graph&, const Op& op) {
   const auto& a = A<ir::Pool2DAttrs>(op);
   fb::Pool2DOptionsBuilder b(f);
@@ -299,161 +313,73 @@ int TransposeConvVersion(const Graph&, const Op& op) {
 
 using BO = fb::BuiltinOperator;
 
+// clang-format off
 const OpTableEntry kTable[] = {
 #define K2L_ROW(kind, code, rt, ver, opts) \
   {ir::OpKind::k##kind, BO::code, rt, ver, opts},
-    // The order follows ops.def exactly (checked by a unit test).
-    K2L_ROW(FullyConnected, FULLY_CONNECTED, "1.5.0", FullyConnectedVersion,
-            FullyConnected) K2L_ROW(Conv2D, CONV_2D, "1.5.0", V1,
-                                    Conv2D) K2L_ROW(DepthwiseConv2D,
-                                                    DEPTHWISE_CONV_2D, "1.5.0",
-                                                    V1, DepthwiseConv2D)
-        K2L_ROW(
-            TransposeConv, TRANSPOSE_CONV, "1.9.0", TransposeConvVersion,
-            TransposeConv) K2L_ROW(AveragePool2D, AVERAGE_POOL_2D, "1.5.0", V1,
-                                   Pool2D) K2L_ROW(MaxPool2D, MAX_POOL_2D,
-                                                   "1.5.0", V1,
-                                                   Pool2D) K2L_ROW(BatchMatMul,
-                                                                   BATCH_MATMUL,
-                                                                   "2.3.0", V1,
-                                                                   BatchMatMul)
-            K2L_ROW(Add, ADD, "1.5.0", V1, AddOpt) K2L_ROW(Sub, SUB, "1.6.0", V1, SubOpt) K2L_ROW(
-                Mul, MUL, "1.5.0", V1,
-                MulOpt) K2L_ROW(Div, DIV, "1.6.0", V1, DivOpt)
-                K2L_ROW(Maximum, MAXIMUM, "1.14.0", V1, MaxMin) K2L_ROW(
-                    Minimum, MINIMUM,
-                    "1.14.0", V1, MaxMin) K2L_ROW(Pow,
-                                                  POW, "1.14.0", V1, PowOpt) K2L_ROW(SquaredDifference,
-                                                                                     SQUARED_DIFFERENCE,
-                                                                                     "1.13.1",
-                                                                                     V1, SqDiff)
-                    K2L_ROW(Greater, GREATER, "1.14.0", V1, GreaterOpt) K2L_ROW(
-                        GreaterEqual, GREATER_EQUAL, "1.14.0", V1,
-                        GreaterEqualOpt) K2L_ROW(Less, LESS, "1.14.0", V1,
-                                                 LessOpt)
-                        K2L_ROW(SelectV2, SELECT_V2, "2.2.0", V1, SelectV2) K2L_ROW(
-                            Relu, RELU,
-                            "1.5.0", V1,
-                            None) K2L_ROW(Relu6, RELU6, "1.5.0", V1, None)
-                            K2L_ROW(ReluN1To1, RELU_N1_TO_1, "1.5.0", V1, None) K2L_ROW(
-                                Logistic, LOGISTIC,
-                                "1.5.0", V1,
-                                None) K2L_ROW(Tanh, TANH, "1.14.0", V1, None)
-                                K2L_ROW(Gelu, GELU, "2.9.0", V1, Gelu) K2L_ROW(
-                                    HardSwish, HARD_SWISH, "1.15.0", V1,
-                                    HardSwishOpt) K2L_ROW(Elu,
-                                                          ELU, "1.14.0", V1, None) K2L_ROW(LeakyRelu,
-                                                                                           LEAKY_RELU,
-                                                                                           "1.13.1", V1,
-                                                                                           LeakyRelu)
-                                    K2L_ROW(Prelu, PRELU, "1.9.0", V1, None) K2L_ROW(
-                                        Exp, EXP, "1.7.0", V1,
-                                        ExpOpt) K2L_ROW(Log, LOG, "1.14.0", V1, None)
-                                        K2L_ROW(Abs, ABS, "1.13.1", V1, AbsOpt) K2L_ROW(
-                                            Neg, NEG, "1.9.0", V1, NegOpt) K2L_ROW(Sqrt,
-                                                                                   SQRT,
-                                                                                   "1.14.0",
-                                                                                   V1,
-                                                                                   None) K2L_ROW(Rsqrt,
-                                                                                                 RSQRT,
-                                                                                                 "1.14.0",
-                                                                                                 V1,
-                                                                                                 None) K2L_ROW(Square,
-                                                                                                               SQUARE,
-                                                                                                               "1.14.0",
-                                                                                                               V1,
-                                                                                                               SquareOpt)
-                                            K2L_ROW(Cast, CAST, "1.5.0", V1, CastOpt) K2L_ROW(
-                                                Softmax,
-                                                SOFTMAX, "1.5.0", V1, Softmax) K2L_ROW(LogSoftmax,
-                                                                                       LOG_SOFTMAX,
-                                                                                       "1.14.0",
-                                                                                       V1,
-                                                                                       LogSoftmax)
-                                                K2L_ROW(Mean, MEAN, "1.6.0", V1, Reducer) K2L_ROW(
-                                                    Sum, SUM, "1.10.0",
-                                                    V1,
-                                                    Reducer) K2L_ROW(ReduceMax,
-                                                                     REDUCE_MAX,
-                                                                     "1.11.0",
-                                                                     V1,
-                                                                     Reducer) K2L_ROW(ReduceMin,
-                                                                                      REDUCE_MIN,
-                                                                                      "1.11.0",
-                                                                                      V1,
-                                                                                      Reducer)
-                                                    K2L_ROW(
-                                                        Reshape, RESHAPE,
-                                                        "1.5.0", V1, ReshapeOpt) K2L_ROW(Transpose,
-                                                                                         TRANSPOSE,
-                                                                                         "1.6.0", V1,
-                                                                                         TransposeOpt)
-                                                        K2L_ROW(
-                                                            Concatenation,
-                                                            CONCATENATION,
-                                                            "1.5.0", V1,
-                                                            Concatenation) K2L_ROW(Pad,
-                                                                                   PAD,
-                                                                                   "1.5.0",
-                                                                                   V1,
-                                                                                   PadOpt)
-                                                            K2L_ROW(
-                                                                Slice, SLICE,
-                                                                "1.14.0", V1,
-                                                                SliceOpt) K2L_ROW(StridedSlice, STRIDED_SLICE,
-                                                                                  "1.6.0",
-                                                                                  V1,
-                                                                                  StridedSlice)
-                                                                K2L_ROW(
-                                                                    Gather,
-                                                                    GATHER,
-                                                                    "1.6.0", V1,
-                                                                    Gather)
-                                                                    K2L_ROW(
-                                                                        Tile,
-                                                                        TILE,
-                                                                        "1.10."
-                                                                        "1",
-                                                                        V1,
-                                                                        TileOpt) K2L_ROW(ExpandDims,
-                                                                                         EXPAND_DIMS,
-                                                                                         "1.10.0",
-                                                                                         V1,
-                                                                                         ExpandDimsOpt)
-                                                                        K2L_ROW(
-                                                                            Squeeze,
-                                                                            SQUEEZE,
-                                                                            "1."
-                                                                            "6."
-                                                                            "0",
-                                                                            V1,
-                                                                            Squeeze)
-                                                                            K2L_ROW(
-                                                                                Split,
-                                                                                SPLIT,
-                                                                                "1.5.0",
-                                                                                V1,
-                                                                                Split)
-                                                                                K2L_ROW(
-                                                                                    Shape,
-                                                                                    SHAPE,
-                                                                                    "1.10.0",
-                                                                                    V1,
-                                                                                    ShapeOpt)
-                                                                                    K2L_ROW(
-                                                                                        ResizeNearestNeighbor,
-                                                                                        RESIZE_NEAREST_NEIGHBOR,
-                                                                                        "1.13.1",
-                                                                                        V1,
-                                                                                        ResizeNearest)
-                                                                                        K2L_ROW(
-                                                                                            ResizeBilinear,
-                                                                                            RESIZE_BILINEAR,
-                                                                                            "1.7.0",
-                                                                                            V1,
-                                                                                            ResizeBilinear)
+    // One row per op, in the order of ir/ops.def (checked by a unit test).
+    K2L_ROW(FullyConnected, FULLY_CONNECTED, "1.5.0", FullyConnectedVersion, FullyConnected)
+    K2L_ROW(Conv2D, CONV_2D, "1.5.0", V1, Conv2D)
+    K2L_ROW(DepthwiseConv2D, DEPTHWISE_CONV_2D, "1.5.0", V1, DepthwiseConv2D)
+    K2L_ROW(TransposeConv, TRANSPOSE_CONV, "1.9.0", TransposeConvVersion, TransposeConv)
+    K2L_ROW(Conv3D, CONV_3D, "2.5.0", V1, Conv3D)
+    K2L_ROW(Conv3DTranspose, CONV_3D_TRANSPOSE, "2.5.0", V1, Conv3D)
+    K2L_ROW(AveragePool2D, AVERAGE_POOL_2D, "1.5.0", V1, Pool2D)
+    K2L_ROW(MaxPool2D, MAX_POOL_2D, "1.5.0", V1, Pool2D)
+    K2L_ROW(BatchMatMul, BATCH_MATMUL, "2.3.0", V1, BatchMatMul)
+    K2L_ROW(Add, ADD, "1.5.0", V1, AddOpt)
+    K2L_ROW(Sub, SUB, "1.6.0", V1, SubOpt)
+    K2L_ROW(Mul, MUL, "1.5.0", V1, MulOpt)
+    K2L_ROW(Div, DIV, "1.6.0", V1, DivOpt)
+    K2L_ROW(Maximum, MAXIMUM, "1.14.0", V1, MaxMin)
+    K2L_ROW(Minimum, MINIMUM, "1.14.0", V1, MaxMin)
+    K2L_ROW(Pow, POW, "1.14.0", V1, PowOpt)
+    K2L_ROW(SquaredDifference, SQUARED_DIFFERENCE, "1.13.1", V1, SqDiff)
+    K2L_ROW(Greater, GREATER, "1.14.0", V1, GreaterOpt)
+    K2L_ROW(GreaterEqual, GREATER_EQUAL, "1.14.0", V1, GreaterEqualOpt)
+    K2L_ROW(Less, LESS, "1.14.0", V1, LessOpt)
+    K2L_ROW(SelectV2, SELECT_V2, "2.2.0", V1, SelectV2)
+    K2L_ROW(Relu, RELU, "1.5.0", V1, None)
+    K2L_ROW(Relu6, RELU6, "1.5.0", V1, None)
+    K2L_ROW(ReluN1To1, RELU_N1_TO_1, "1.5.0", V1, None)
+    K2L_ROW(Logistic, LOGISTIC, "1.5.0", V1, None)
+    K2L_ROW(Tanh, TANH, "1.14.0", V1, None)
+    K2L_ROW(Gelu, GELU, "2.9.0", V1, Gelu)
+    K2L_ROW(HardSwish, HARD_SWISH, "1.15.0", V1, HardSwishOpt)
+    K2L_ROW(Elu, ELU, "1.14.0", V1, None)
+    K2L_ROW(LeakyRelu, LEAKY_RELU, "1.13.1", V1, LeakyRelu)
+    K2L_ROW(Prelu, PRELU, "1.9.0", V1, None)
+    K2L_ROW(Exp, EXP, "1.7.0", V1, ExpOpt)
+    K2L_ROW(Log, LOG, "1.14.0", V1, None)
+    K2L_ROW(Abs, ABS, "1.13.1", V1, AbsOpt)
+    K2L_ROW(Neg, NEG, "1.9.0", V1, NegOpt)
+    K2L_ROW(Sqrt, SQRT, "1.14.0", V1, None)
+    K2L_ROW(Rsqrt, RSQRT, "1.14.0", V1, None)
+    K2L_ROW(Square, SQUARE, "1.14.0", V1, SquareOpt)
+    K2L_ROW(Cast, CAST, "1.5.0", V1, CastOpt)
+    K2L_ROW(Softmax, SOFTMAX, "1.5.0", V1, Softmax)
+    K2L_ROW(LogSoftmax, LOG_SOFTMAX, "1.14.0", V1, LogSoftmax)
+    K2L_ROW(Mean, MEAN, "1.6.0", V1, Reducer)
+    K2L_ROW(Sum, SUM, "1.10.0", V1, Reducer)
+    K2L_ROW(ReduceMax, REDUCE_MAX, "1.11.0", V1, Reducer)
+    K2L_ROW(ReduceMin, REDUCE_MIN, "1.11.0", V1, Reducer)
+    K2L_ROW(Reshape, RESHAPE, "1.5.0", V1, ReshapeOpt)
+    K2L_ROW(Transpose, TRANSPOSE, "1.6.0", V1, TransposeOpt)
+    K2L_ROW(Concatenation, CONCATENATION, "1.5.0", V1, Concatenation)
+    K2L_ROW(Pad, PAD, "1.5.0", V1, PadOpt)
+    K2L_ROW(Slice, SLICE, "1.14.0", V1, SliceOpt)
+    K2L_ROW(StridedSlice, STRIDED_SLICE, "1.6.0", V1, StridedSlice)
+    K2L_ROW(Gather, GATHER, "1.6.0", V1, Gather)
+    K2L_ROW(Tile, TILE, "1.10.1", V1, TileOpt)
+    K2L_ROW(ExpandDims, EXPAND_DIMS, "1.10.0", V1, ExpandDimsOpt)
+    K2L_ROW(Squeeze, SQUEEZE, "1.6.0", V1, Squeeze)
+    K2L_ROW(Split, SPLIT, "1.5.0", V1, Split)
+    K2L_ROW(Shape, SHAPE, "1.10.0", V1, ShapeOpt)
+    K2L_ROW(ResizeNearestNeighbor, RESIZE_NEAREST_NEIGHBOR, "1.13.1", V1, ResizeNearest)
+    K2L_ROW(ResizeBilinear, RESIZE_BILINEAR, "1.7.0", V1, ResizeBilinear)
 #undef K2L_ROW
 };
+// clang-format on
 
 constexpr size_t kNumOps = 0
 #define K2L_OP(name, attrs) +1

@@ -102,3 +102,29 @@ def test_global_pooling(tmp_path, cls, shape, keepdims):
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_global_pooling3d(tmp_path, cls, keepdims):
     check_model(_seq((3, 4, 5, 2), cls(keepdims=keepdims)), tmp_path)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(padding="valid"), dict(padding="same", strides=2),
+    dict(padding="same", dilation_rate=2, use_bias=False, activation="relu"),
+], ids=["valid", "same_s2", "dilated_nobias_relu"])
+def test_conv3d(tmp_path, kw):
+    check_model(_seq((6, 6, 6, 2), L.Conv3D(3, (3, 2, 3), **kw)), tmp_path,
+                formats=("keras", "h5"))
+
+
+@pytest.mark.parametrize("kw", [dict(strides=2, padding="same"),
+                                dict(strides=2, padding="valid"),
+                                dict(strides=1, padding="valid", use_bias=False)],
+                         ids=["s2_same", "s2_valid", "s1_nobias"])
+def test_conv3d_transpose(tmp_path, kw):
+    check_model(_seq((3, 3, 3, 2), L.Conv3DTranspose(4, 3, **kw)), tmp_path)
+
+
+@pytest.mark.parametrize("cls", [L.MaxPooling3D, L.AveragePooling3D])
+@pytest.mark.parametrize("kw", [
+    dict(pool_size=2), dict(pool_size=(3, 2, 3), strides=(2, 1, 2), padding="same"),
+    dict(pool_size=(2, 3, 2), strides=1, padding="valid"),
+], ids=["default", "same", "valid"])
+def test_pooling3d(tmp_path, cls, kw):
+    check_model(_seq((5, 6, 7, 2), cls(**kw)), tmp_path, formats=("keras", "h5"))

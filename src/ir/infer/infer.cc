@@ -116,6 +116,8 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kConv2D:
     case OpKind::kDepthwiseConv2D:
     case OpKind::kTransposeConv:
+    case OpKind::kConv3D:
+    case OpKind::kConv3DTranspose:
     case OpKind::kAveragePool2D:
     case OpKind::kMaxPool2D:
     case OpKind::kBatchMatMul:

@@ -113,6 +113,43 @@ Result<std::vector<OutputType>> TransposeConv(const Graph& g,
   return std::vector<OutputType>{{g.value(in[2]).dtype, out}};
 }
 
+// CONV_3D keeps TensorFlow's filter layout (D, H, W, I, O);
+// CONV_3D_TRANSPOSE's is (D, H, W, O, I).
+Result<std::vector<OutputType>> Conv3D(const Graph& g, OpKind kind,
+                                       const std::vector<ValueId>& in,
+                                       const Conv3DAttrs& a) {
+  bool transpose = kind == OpKind::kConv3DTranspose;
+  size_t xi = transpose ? 2 : 0, fi = 1, bi = transpose ? 3 : 2;
+  K2L_RETURN_IF_ERROR(ExpectInputs(in, transpose ? 3 : 2, transpose ? 4 : 3));
+  K2L_RETURN_IF_ERROR(ExpectRank(g, in[xi], 5, "the input"));
+  K2L_RETURN_IF_ERROR(ExpectRank(g, in[fi], 5, "the filter"));
+  const Shape& x = g.value(in[xi]).shape;
+  const Shape& f = g.value(in[fi]).shape;
+  int64_t in_ch = transpose ? f[4] : f[3];
+  int64_t out_ch = transpose ? f[3] : f[4];
+  if (x[4] != kDynamic && x[4] != in_ch) {
+    return Status::Invalid("the input has " + std::to_string(x[4]) +
+                           " channels but the filter expects " +
+                           std::to_string(in_ch));
+  }
+  K2L_RETURN_IF_ERROR(CheckBias(g, in, bi, out_ch));
+  int strides[3] = {a.stride_d, a.stride_h, a.stride_w};
+  int dilations[3] = {a.dilation_d, a.dilation_h, a.dilation_w};
+  Shape out = {x[0], 0, 0, 0, out_ch};
+  for (int i = 0; i < 3; ++i) {
+    if (transpose) {
+      int64_t n = x[i + 1];
+      out[i + 1] = n == kDynamic                 ? kDynamic
+                   : a.padding == Padding::kSame ? n * strides[i]
+                                                 : (n - 1) * strides[i] + f[i];
+    } else {
+      K2L_ASSIGN_OR_RETURN(out[i + 1], WindowOutput(x[i + 1], f[i], strides[i],
+                                                    dilations[i], a.padding));
+    }
+  }
+  return std::vector<OutputType>{{g.value(in[xi]).dtype, out}};
+}
+
 Result<std::vector<OutputType>> Pool(const Graph& g,
                                      const std::vector<ValueId>& in,
                                      const Pool2DAttrs& a) {
@@ -170,6 +207,9 @@ Result<std::vector<OutputType>> InferNn(const Graph& g, OpKind kind,
     }
     case OpKind::kTransposeConv:
       return TransposeConv(g, in, std::get<TransposeConvAttrs>(attrs));
+    case OpKind::kConv3D:
+    case OpKind::kConv3DTranspose:
+      return Conv3D(g, kind, in, std::get<Conv3DAttrs>(attrs));
     case OpKind::kAveragePool2D:
     case OpKind::kMaxPool2D:
       return Pool(g, in, std::get<Pool2DAttrs>(attrs));

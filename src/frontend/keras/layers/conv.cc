@@ -352,6 +352,114 @@ Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
   return std::vector<ValueId>{y};
 }
 
+// Conv3D and Conv3DTranspose map onto CONV_3D / CONV_3D_TRANSPOSE, whose
+// filters keep Keras' layouts: (kd, kh, kw, in, out) and
+// (kd, kh, kw, out, in).
+Result<std::vector<ValueId>> ConvertConv3D(LayerContext& ctx, bool transpose) {
+  K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("convolutions"));
+  K2L_ASSIGN_OR_RETURN(auto kernel, ctx.Ints("kernel_size", 3));
+  K2L_ASSIGN_OR_RETURN(auto strides, ctx.Ints("strides", 3));
+  std::vector<int64_t> dilation = {1, 1, 1};
+  if (ctx.Has("dilation_rate")) {
+    K2L_ASSIGN_OR_RETURN(dilation, ctx.Ints("dilation_rate", 3));
+  }
+  K2L_ASSIGN_OR_RETURN(std::string pad,
+                       ctx.Choice("padding", {"valid", "same"}, "valid"));
+  K2L_ASSIGN_OR_RETURN(bool use_bias, ctx.BoolOr("use_bias", true));
+  K2L_ASSIGN_OR_RETURN(int64_t filters, ctx.Int("filters"));
+  K2L_ASSIGN_OR_RETURN(int64_t groups, ctx.IntOr("groups", 1));
+  if (groups != 1) {
+    return {ctx.Invalid("groups=" + std::to_string(groups) +
+                            " is not supported for 3-D convolutions",
+                        "Use groups=1")};
+  }
+  if (transpose) {
+    for (int64_t d : dilation) {
+      if (d != 1) {
+        return {
+            ctx.Invalid("dilation_rate != 1 has no LiteRT lowering for "
+                        "transposed convolutions",
+                        "Use dilation_rate=1")};
+      }
+    }
+    if (ctx.Has("output_padding")) {
+      return {
+          ctx.Invalid("output_padding is set, which CONV_3D_TRANSPOSE "
+                      "cannot express",
+                      "Use output_padding=None")};
+    }
+  }
+  ValueId x = ctx.input();
+  if (ctx.rank(x) != 5) {
+    return {ctx.Invalid("its input has shape " +
+                            ir::ShapeToString(ctx.shape(x)) +
+                            ", expected rank 5",
+                        "Check the model's input shape")};
+  }
+  K2L_ASSIGN_OR_RETURN(int64_t in, KnownChannels(ctx, x));
+  std::vector<std::string> names = {"kernel"};
+  if (use_bias) names.push_back("bias");
+  K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights(names));
+  ir::Shape expected(kernel.begin(), kernel.end());
+  expected.push_back(transpose ? filters : in);
+  expected.push_back(transpose ? in : filters);
+  K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], "kernel", expected));
+  if (use_bias) {
+    K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "bias", {filters}));
+  }
+  ir::Conv3DAttrs a;
+  a.padding = pad == "same" ? ir::Padding::kSame : ir::Padding::kValid;
+  a.stride_d = static_cast<int>(strides[0]);
+  a.stride_h = static_cast<int>(strides[1]);
+  a.stride_w = static_cast<int>(strides[2]);
+  a.dilation_d = static_cast<int>(dilation[0]);
+  a.dilation_h = static_cast<int>(dilation[1]);
+  a.dilation_w = static_cast<int>(dilation[2]);
+  ValueId filter = ctx.Const(w[0], "kernel");
+  std::vector<ValueId> ins;
+  if (transpose) {
+    const ir::Shape xs = ctx.shape(x);
+    std::vector<int32_t> rest;
+    for (int i = 0; i < 3; ++i) {
+      if (xs[i + 1] == ir::kDynamic) {
+        return {ctx.Invalid(
+            "its input has dynamic spatial dims " + ir::ShapeToString(xs),
+            "Give the model's Input fixed spatial dimensions")};
+      }
+      int64_t n = a.padding == ir::Padding::kSame
+                      ? xs[i + 1] * strides[i]
+                      : (xs[i + 1] - 1) * strides[i] + kernel[i];
+      rest.push_back(static_cast<int32_t>(n));
+    }
+    rest.push_back(static_cast<int32_t>(filters));
+    // The batch of the output shape is read from the input at run time.
+    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId batch, ctx.Op(OpKind::kSlice,
+                              {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
+    K2L_ASSIGN_OR_RETURN(ValueId out_shape, ctx.Op(OpKind::kConcatenation,
+                                                   {batch, ctx.ConstInts(rest)},
+                                                   ir::ConcatAttrs{0}));
+    ins = {out_shape, filter, x};
+  } else {
+    ins = {x, filter};
+  }
+  // LiteRT's 3-D kernels take the bias only as a present input.
+  if (use_bias) ins.push_back(ctx.Const(w[1], "bias"));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y,
+      ctx.Op(transpose ? OpKind::kConv3DTranspose : OpKind::kConv3D, ins, a));
+  K2L_ASSIGN_OR_RETURN(y, ApplyConfigActivation(ctx, y));
+  return std::vector<ValueId>{y};
+}
+
+Result<std::vector<ValueId>> Conv3D(LayerContext& c) {
+  return ConvertConv3D(c, false);
+}
+Result<std::vector<ValueId>> Conv3DTranspose(LayerContext& c) {
+  return ConvertConv3D(c, true);
+}
+
 Result<std::vector<ValueId>> Conv1D(LayerContext& c) {
   return ConvertConv(c, 1);
 }
@@ -396,6 +504,9 @@ Status RegisterConvLayers(Registry& r) {
       r.Register("Conv1DTranspose", Transpose1D, "TRANSPOSE_CONV"));
   K2L_RETURN_IF_ERROR(
       r.Register("Conv2DTranspose", Transpose2D, "TRANSPOSE_CONV"));
+  K2L_RETURN_IF_ERROR(r.Register("Conv3D", Conv3D, "CONV_3D"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Conv3DTranspose", Conv3DTranspose, "CONV_3D_TRANSPOSE"));
   return Status::Ok();
 }
 

@@ -46,6 +46,70 @@ Result<std::vector<ValueId>> ConvertPool(LayerContext& ctx, int rank,
   return std::vector<ValueId>{y};
 }
 
+// 3-D pools have no builtin, but max and mean over a box factor into a pool
+// over (h, w) on [N*D, H, W, C] and a pool over d on [N, D, H'*W', C]. For
+// averages with 'same' padding the valid-entry counts factor the same way.
+Result<std::vector<ValueId>> ConvertPool3D(LayerContext& ctx, OpKind kind) {
+  K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("pools"));
+  K2L_ASSIGN_OR_RETURN(auto pool, ctx.Ints("pool_size", 3));
+  std::vector<int64_t> strides = pool;
+  if (ctx.Has("strides")) {
+    K2L_ASSIGN_OR_RETURN(strides, ctx.Ints("strides", 3));
+  }
+  K2L_ASSIGN_OR_RETURN(std::string pad,
+                       ctx.Choice("padding", {"valid", "same"}, "valid"));
+  ValueId x = ctx.input();
+  const ir::Shape xs = ctx.shape(x);
+  if (xs.size() != 5) {
+    return {ctx.Invalid(
+        "its input has shape " + ir::ShapeToString(xs) + ", expected rank 5",
+        "Check the model's input shape")};
+  }
+  for (int i = 1; i < 5; ++i) {
+    if (xs[i] == ir::kDynamic) {
+      return {ctx.Invalid(
+          "its input " + ir::ShapeToString(xs) + " has a dynamic non-batch dim",
+          "Give the model's Input fixed dimensions")};
+    }
+  }
+  auto i32 = [](int64_t v) { return static_cast<int32_t>(v); };
+  ir::Pool2DAttrs hw;
+  hw.padding = pad == "same" ? ir::Padding::kSame : ir::Padding::kValid;
+  hw.filter_h = i32(pool[1]);
+  hw.filter_w = i32(pool[2]);
+  hw.stride_h = i32(strides[1]);
+  hw.stride_w = i32(strides[2]);
+  K2L_ASSIGN_OR_RETURN(
+      ValueId a,
+      ctx.Op(OpKind::kReshape,
+             {x, ctx.ConstInts({-1, i32(xs[2]), i32(xs[3]), i32(xs[4])})}));
+  K2L_ASSIGN_OR_RETURN(a, ctx.Op(kind, {a}, hw));
+  const ir::Shape as = ctx.shape(a);
+  K2L_ASSIGN_OR_RETURN(
+      ValueId b, ctx.Op(OpKind::kReshape,
+                        {a, ctx.ConstInts({-1, i32(xs[1]), i32(as[1] * as[2]),
+                                           i32(xs[4])})}));
+  ir::Pool2DAttrs d = hw;
+  d.filter_h = i32(pool[0]);
+  d.filter_w = 1;
+  d.stride_h = i32(strides[0]);
+  d.stride_w = 1;
+  K2L_ASSIGN_OR_RETURN(b, ctx.Op(kind, {b}, d));
+  const ir::Shape bs = ctx.shape(b);
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y,
+      ctx.Op(OpKind::kReshape, {b, ctx.ConstInts({-1, i32(bs[1]), i32(as[1]),
+                                                  i32(as[2]), i32(xs[4])})}));
+  return std::vector<ValueId>{y};
+}
+
+Result<std::vector<ValueId>> MaxPool3D(LayerContext& c) {
+  return ConvertPool3D(c, OpKind::kMaxPool2D);
+}
+Result<std::vector<ValueId>> AvgPool3D(LayerContext& c) {
+  return ConvertPool3D(c, OpKind::kAveragePool2D);
+}
+
 Result<std::vector<ValueId>> ConvertGlobal(LayerContext& ctx, int rank,
                                            OpKind kind) {
   K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("pools"));
@@ -106,6 +170,10 @@ Status RegisterPoolingLayers(Registry& r) {
       r.Register("GlobalMaxPooling1D", GlobalMax1D, "REDUCE_MAX"));
   K2L_RETURN_IF_ERROR(
       r.Register("GlobalMaxPooling2D", GlobalMax2D, "REDUCE_MAX"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("MaxPooling3D", MaxPool3D, "RESHAPE, MAX_POOL_2D (twice)"));
+  K2L_RETURN_IF_ERROR(r.Register("AveragePooling3D", AvgPool3D,
+                                 "RESHAPE, AVERAGE_POOL_2D (twice)"));
   K2L_RETURN_IF_ERROR(
       r.Register("GlobalAveragePooling3D", GlobalAvg3D, "MEAN"));
   K2L_RETURN_IF_ERROR(
