@@ -172,3 +172,11 @@ def test_malformed_configs_are_errors_not_crashes(tmp_path, config):
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
     assert proc.stderr.startswith("error: ") and "broken" in proc.stderr
     assert not out.exists()
+
+
+def test_center_crop_larger_than_input(tmp_path):
+    model = keras.Sequential([keras.Input((4, 4, 3)),
+                              keras.layers.CenterCrop(6, 6, name="crop")])
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'crop' (CenterCrop)")
+    assert "smaller than the crop" in err and "Resizing" in err

@@ -146,3 +146,34 @@ def test_group_normalization(tmp_path, kw, shape):
                          ids=["last", "axis1", "axes12"])
 def test_unit_normalization(tmp_path, axis, shape):
     check_model(_seq(shape, L.UnitNormalization(axis=axis)), tmp_path)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(center=False), dict(axis=[1, 2])],
+                         ids=["default", "nocenter", "axes12"])
+def test_layer_normalization_rms_scaling(tmp_path, kw):
+    model = _seq((3, 5), L.LayerNormalization(rms_scaling=True, **kw))
+    _randomize(model.layers[-1])
+    check_model(model, tmp_path)
+
+
+@pytest.mark.parametrize("kw", [
+    dict(height=6, width=10), dict(height=3, width=4),
+    dict(height=5, width=5, interpolation="nearest"),
+    dict(height=4, width=4, crop_to_aspect_ratio=True),
+    dict(height=9, width=3, crop_to_aspect_ratio=True, interpolation="nearest"),
+], ids=["up", "down", "nearest", "crop_square", "crop_tall_nearest"])
+def test_resizing(tmp_path, kw):
+    check_model(_seq((7, 8, 3), L.Resizing(**kw)), tmp_path, formats=("keras", "h5"))
+
+
+@pytest.mark.parametrize("hw", [(4, 6), (5, 3), (7, 8)])
+def test_center_crop(tmp_path, hw):
+    check_model(_seq((7, 8, 3), L.CenterCrop(*hw)), tmp_path)
+
+
+@pytest.mark.parametrize("kw,shape", [(dict(), (4, 6)), (dict(axis=[1, 2], epsilon=0.1),
+                                                         (3, 4))], ids=["last", "axes12"])
+def test_rms_normalization(tmp_path, kw, shape):
+    model = _seq(shape, L.RMSNormalization(**kw))
+    _randomize(model.layers[-1])
+    check_model(model, tmp_path, formats=("keras", "h5"))

@@ -34,6 +34,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterNormalizationLayers(r));
   K2L_RETURN_IF_ERROR(RegisterReshapingLayers(r));
   K2L_RETURN_IF_ERROR(RegisterMergeLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterImagePreprocessingLayers(r));
   return Status::Ok();
 }
 

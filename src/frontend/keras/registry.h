@@ -43,5 +43,6 @@ Status RegisterPoolingLayers(Registry& r);
 Status RegisterNormalizationLayers(Registry& r);
 Status RegisterReshapingLayers(Registry& r);
 Status RegisterMergeLayers(Registry& r);
+Status RegisterImagePreprocessingLayers(Registry& r);
 
 }  // namespace k2l::keras

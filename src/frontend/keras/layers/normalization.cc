@@ -145,11 +145,8 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(bool scale, ctx.BoolOr("scale", true));
   K2L_ASSIGN_OR_RETURN(bool center, ctx.BoolOr("center", true));
   K2L_ASSIGN_OR_RETURN(bool rms, ctx.BoolOr("rms_scaling", false));
-  if (rms) {
-    return {ctx.Invalid("rms_scaling=True is not supported yet",
-                        "Use keras.layers.RMSNormalization, or "
-                        "rms_scaling=False")};
-  }
+  // With rms_scaling Keras creates no beta and applies none.
+  if (rms) center = false;
   K2L_ASSIGN_OR_RETURN(ir::Shape ps, ParamShape(ctx, xs, axes));
   std::vector<std::string> names;
   if (scale) names.push_back("gamma");
@@ -161,7 +158,27 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[i], names[i], vs));
   }
   std::vector<int32_t> ax(axes.begin(), axes.end());
-  K2L_ASSIGN_OR_RETURN(ValueId y, Standardize(ctx, x, ax, eps));
+  ValueId y;
+  if (rms) {
+    // Keras' rms_scaling divides by the root of the variance (not of the
+    // mean square) and applies gamma only.
+    K2L_ASSIGN_OR_RETURN(
+        ValueId mean,
+        ctx.Op(OpKind::kMean, {x, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+    K2L_ASSIGN_OR_RETURN(ValueId sq,
+                         ctx.Op(OpKind::kSquaredDifference, {x, mean}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId var,
+        ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId ve,
+        ctx.Op(OpKind::kAdd, {var, ctx.ConstFloat(static_cast<float>(eps))},
+               ir::BinaryAttrs{}));
+    K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {ve}));
+    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{}));
+  } else {
+    K2L_ASSIGN_OR_RETURN(y, Standardize(ctx, x, ax, eps));
+  }
   size_t k = 0;
   if (scale) {
     ValueId gamma = ctx.Const(Reshaped(w[k++], ps), "gamma");
@@ -269,6 +286,35 @@ Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
+// x * rsqrt(mean(x^2, axes) + epsilon) * scale, as keras.ops.rms_normalization.
+Result<std::vector<ValueId>> ConvertRMSNorm(LayerContext& ctx) {
+  ValueId x = ctx.input();
+  const ir::Shape xs = ctx.shape(x);
+  K2L_ASSIGN_OR_RETURN(auto axes, Axes(ctx, "axis", xs.size(), -1));
+  K2L_ASSIGN_OR_RETURN(double eps, ctx.Float("epsilon"));
+  K2L_ASSIGN_OR_RETURN(ir::Shape ps, ParamShape(ctx, xs, axes));
+  K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights({"scale"}));
+  ir::Shape vs;
+  for (int a : axes) vs.push_back(xs[a]);
+  K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], "scale", vs));
+  std::vector<int32_t> ax(axes.begin(), axes.end());
+  K2L_ASSIGN_OR_RETURN(ValueId sq, ctx.Op(OpKind::kSquare, {x}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId ms,
+      ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId me,
+      ctx.Op(OpKind::kAdd, {ms, ctx.ConstFloat(static_cast<float>(eps))},
+             ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {me}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(
+      y, ctx.Op(OpKind::kMul, {y, ctx.Const(Reshaped(w[0], ps), "scale")},
+                ir::BinaryAttrs{}));
+  return std::vector<ValueId>{y};
+}
+
 Result<std::vector<ValueId>> ConvertUnitNorm(LayerContext& ctx) {
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(auto axes, Axes(ctx, "axis", ctx.rank(x), -1));
@@ -353,6 +399,8 @@ Result<std::vector<ValueId>> ConvertGroupNorm(LayerContext& ctx) {
 }  // namespace
 
 Status RegisterNormalizationLayers(Registry& r) {
+  K2L_RETURN_IF_ERROR(r.Register("RMSNormalization", ConvertRMSNorm,
+                                 "SQUARE, MEAN, ADD, RSQRT, MUL"));
   K2L_RETURN_IF_ERROR(r.Register("UnitNormalization", ConvertUnitNorm,
                                  "SQUARE, SUM, RSQRT, MINIMUM, MUL"));
   K2L_RETURN_IF_ERROR(r.Register("GroupNormalization", ConvertGroupNorm,
