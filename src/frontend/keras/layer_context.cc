@@ -6,13 +6,15 @@ using nlohmann::json;
 
 LayerContext::LayerContext(ir::Graph& graph, const json& config,
                            std::string class_name, std::string name,
-                           std::vector<ir::ValueId> inputs, const json& kwargs,
+                           std::vector<ir::ValueId> inputs, const json& args,
+                           const json& kwargs,
                            const WeightStore* weights, WeightPath weight_path)
     : graph_(graph),
       config_(config),
       class_name_(std::move(class_name)),
       name_(std::move(name)),
       inputs_(std::move(inputs)),
+      args_(args),
       kwargs_(kwargs),
       weights_(weights),
       weight_path_(std::move(weight_path)) {}
@@ -146,6 +148,78 @@ Result<std::string> LayerContext::Choice(
   for (const auto& a : allowed) list += (list.empty() ? "'" : ", '") + a + "'";
   return Invalid(key + "='" + v + "' is not supported",
                  "Supported values are " + list);
+}
+
+namespace {
+
+bool IsKerasTensor(const json& j) {
+  return j.is_object() && j.value("class_name", "") == "__keras_tensor__";
+}
+
+size_t CountTensors(const json& j) {
+  if (IsKerasTensor(j)) return 1;
+  size_t n = 0;
+  if (j.is_array() || j.is_object()) {
+    for (const auto& e : j) n += CountTensors(e);
+  }
+  return n;
+}
+
+// Flattens a number or nested list of numbers; false if anything else.
+bool Numbers(const json& j, std::vector<double>& out, ir::Shape& shape,
+             size_t depth, bool& all_ints) {
+  if (j.is_number()) {
+    all_ints &= j.is_number_integer();
+    out.push_back(j.get<double>());
+    return true;
+  }
+  if (!j.is_array()) return false;
+  if (shape.size() <= depth) shape.push_back(static_cast<int64_t>(j.size()));
+  if (shape[depth] != static_cast<int64_t>(j.size())) return false;
+  for (const auto& e : j) {
+    if (!Numbers(e, out, shape, depth + 1, all_ints)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<ir::ValueId> LayerContext::Arg(size_t i, ir::ValueId like) {
+  if (i >= num_args()) {
+    return Invalid("it is called with " + std::to_string(num_args()) +
+                       " positional arguments; argument " + std::to_string(i) +
+                       " is missing",
+                   "Re-save the model with Keras 3");
+  }
+  size_t before = 0;
+  for (size_t k = 0; k < i; ++k) before += CountTensors(args_[k]);
+  const json& raw = args_[i];
+  if (IsKerasTensor(raw)) return inputs_.at(before);
+  // numpy arrays serialise as {"class_name": "__numpy__", "config":
+  // {"dtype": ..., "value": [...]}}.
+  bool numpy = raw.is_object() && raw.value("class_name", "") == "__numpy__" &&
+               raw.contains("config") && raw["config"].is_object() &&
+               raw["config"].contains("value");
+  const json& a = numpy ? raw["config"]["value"] : raw;
+  std::vector<double> values;
+  ir::Shape shape;
+  bool all_ints = true;
+  if (!Numbers(a, values, shape, 0, all_ints)) {
+    return Invalid("argument " + std::to_string(i) + " (" + raw.dump() +
+                       ") is neither a tensor nor numbers",
+                   "Pass tensors or numeric constants");
+  }
+  bool int_like = like != ir::kNoValue &&
+                  !ir::IsFloat(graph_.value(like).dtype);
+  if (all_ints && int_like) {
+    std::vector<int32_t> v(values.begin(), values.end());
+    return graph_.AddConstant(
+        ir::TensorData::FromVector(ir::DType::kInt32, shape, v),
+        graph_.FreshName(name_ + "/arg"));
+  }
+  std::vector<float> v(values.begin(), values.end());
+  return graph_.AddConstant(ir::TensorData::FromVector(ir::DType::kFloat32, shape, v),
+                            graph_.FreshName(name_ + "/arg"));
 }
 
 Status LayerContext::RequireChannelsLast(const std::string& ops) const {

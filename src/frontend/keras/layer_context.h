@@ -18,15 +18,24 @@ class LayerContext {
  public:
   LayerContext(ir::Graph& graph, const nlohmann::json& layer,
                std::string class_name, std::string name,
-               std::vector<ir::ValueId> inputs, const nlohmann::json& kwargs,
+               std::vector<ir::ValueId> inputs, const nlohmann::json& args,
+               const nlohmann::json& kwargs,
                const WeightStore* weights, WeightPath weight_path);
 
   const std::string& name() const { return name_; }
   const std::string& class_name() const { return class_name_; }
   // The layer's own "config" object.
   const nlohmann::json& config() const { return config_; }
-  // Keyword arguments of this call (e.g. `training`), tensors removed.
+  // Keyword arguments of this call (e.g. `training`).
   const nlohmann::json& kwargs() const { return kwargs_; }
+  // The call's positional arguments as serialised: Keras tensors (which are
+  // inputs()) and plain values such as the 1.0 of keras.ops.add(x, 1.0).
+  const nlohmann::json& args() const { return args_; }
+  size_t num_args() const { return args_.is_array() ? args_.size() : 0; }
+  // Positional argument `i` as a value: a tensor argument is its input; a
+  // number or a nested list of numbers becomes a constant, int32 if all are
+  // integers and `like` is an int tensor, else float32.
+  Result<ir::ValueId> Arg(size_t i, ir::ValueId like = ir::kNoValue);
   ir::Graph& graph() { return graph_; }
 
   size_t num_inputs() const { return inputs_.size(); }
@@ -98,6 +107,7 @@ class LayerContext {
   std::string class_name_;
   std::string name_;
   std::vector<ir::ValueId> inputs_;
+  const nlohmann::json& args_;
   const nlohmann::json& kwargs_;
   const WeightStore* weights_;
   WeightPath weight_path_;

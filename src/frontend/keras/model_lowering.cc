@@ -67,6 +67,22 @@ const json& LayerList(const json& model_config) {
   return empty;
 }
 
+// keras.ops calls in a Functional model serialise as operations whose class
+// names can equal layer names ("Add", "Reshape") with other semantics, so
+// they live under their own registry keys: "ops.Add".
+bool IsOpsOperation(const json& layer) {
+  if (!layer.is_object() || !layer.contains("module") ||
+      !layer["module"].is_string()) {
+    return false;
+  }
+  const std::string m = layer["module"].get<std::string>();
+  return m.rfind("keras.src.ops", 0) == 0 || m.rfind("keras.ops", 0) == 0;
+}
+
+std::string RegistryKey(const json& layer) {
+  return IsOpsOperation(layer) ? "ops." + ClassName(layer) : ClassName(layer);
+}
+
 struct Finding {
   std::string class_name;
   std::string name;
@@ -84,8 +100,9 @@ void CollectProblems(const json& layers, const Registry& reg,
                       unsupported, code);
     } else if (IsCodeLayer(cls)) {
       code.push_back({cls, name});
-    } else if (reg.Find(cls) == nullptr) {
-      unsupported.push_back({cls, name});
+    } else if (reg.Find(RegistryKey(layer)) == nullptr) {
+      unsupported.push_back(
+          {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name});
     }
   }
 }
@@ -238,6 +255,7 @@ class Lowerer {
   Result<std::vector<ir::ValueId>> CallLayer(const json& layer,
                                              const WeightPath& path,
                                              std::vector<ir::ValueId> ins,
+                                             const json& args,
                                              const json& kwargs) {
     std::string cls = ClassName(layer);
     std::string name = LayerName(layer);
@@ -247,15 +265,15 @@ class Lowerer {
       for (auto& [n, id] : outs) ids.push_back(id);
       return ids;
     }
-    const LayerInfo* info = reg_.Find(cls);
+    const LayerInfo* info = reg_.Find(RegistryKey(layer));
     if (info == nullptr) {
       return Status::Internal("layer '" + name + "' (" + cls +
                               ") has no converter");
     }
     static const json kEmpty = json::object();
     const json& cfg = layer.contains("config") ? layer["config"] : kEmpty;
-    LayerContext ctx(g_, cfg, cls, name, std::move(ins), kwargs, weights_,
-                     path);
+    LayerContext ctx(g_, cfg, cls, name, std::move(ins), args, kwargs,
+                     weights_, path);
     return info->convert(ctx);
   }
 
@@ -268,7 +286,8 @@ class Lowerer {
     for (const json& layer : layers) {
       std::string cls = ClassName(layer);
       WeightPath p = prefix;
-      if (!(skip_inputs && cls == "InputLayer")) {
+      // keras.ops operations are not in model.layers, which names weights.
+      if (!(skip_inputs && cls == "InputLayer") && !IsOpsOperation(layer)) {
         std::string snake = ToSnakeCase(cls);
         auto it = used.find(snake);
         std::string seg = snake;
@@ -325,7 +344,7 @@ class Lowerer {
     std::string last = LayerName(model);
     for (size_t i = start; i < layers.size(); ++i) {
       K2L_ASSIGN_OR_RETURN(auto outs,
-                           CallLayer(layers[i], paths[i], {x}, json::object()));
+                           CallLayer(layers[i], paths[i], {x}, json::array(), json::object()));
       if (outs.size() != 1) {
         return Status::Invalid("layer '" + LayerName(layers[i]) +
                                "' returns several tensors, which a Sequential "
@@ -382,6 +401,7 @@ class Lowerer {
       size_t layer;
       int node;
       std::vector<TensorRef> refs;
+      json args;
       json kwargs;
     };
     std::vector<Call> pending;
@@ -391,7 +411,7 @@ class Lowerer {
       const json& nodes = layer.value("inbound_nodes", json::array());
       int n = 0;
       for (const json& node : nodes) {
-        Call c{i, n++, {}, json::object()};
+        Call c{i, n++, {}, json::array(), json::object()};
         std::string lw = "layer '" + LayerName(layer) + "'";
         if (node.is_object()) {
           K2L_RETURN_IF_ERROR(
@@ -406,6 +426,7 @@ class Lowerer {
                 "), which this converter does not support yet. Pass them "
                 "positionally");
           }
+          c.args = node.value("args", json::array());
           c.kwargs = kw;
         } else if (node.is_array()) {
           for (const json& e : node) {
@@ -445,7 +466,7 @@ class Lowerer {
         }
         K2L_ASSIGN_OR_RETURN(
             auto outs,
-            CallLayer(layers[c.layer], paths[c.layer], ins, c.kwargs));
+            CallLayer(layers[c.layer], paths[c.layer], ins, c.args, c.kwargs));
         produced[{LayerName(layers[c.layer]), c.node}] = std::move(outs);
         pending.erase(pending.begin() + static_cast<long>(p));
         progress = true;
