@@ -6,6 +6,7 @@
 // convolution or dense layer.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
@@ -81,6 +82,35 @@ std::vector<double> AsDoubles(const ir::TensorData& t) {
   return {s.begin(), s.end()};
 }
 
+// Rescaling and Normalization cast their input to the float32 compute dtype,
+// so integer inputs (uint8 pixels, say) are accepted.
+Result<ValueId> AsFloat32(LayerContext& ctx, ValueId x) {
+  if (ctx.value(x).dtype == ir::DType::kFloat32) return x;
+  return ctx.Op(OpKind::kCast, {x}, ir::NoAttrs{}, ir::DType::kFloat32);
+}
+
+// (x - mean) * rsqrt(var + eps) * gamma + beta over `axes` (kept).
+// Keras computes x * inv + (beta - mean * inv) with inv = rsqrt(..) * gamma;
+// that order was measured against Keras predict (JAX) on inputs with
+// |mean| = 0, 10 and 100 std: centring first is as close to Keras at every
+// scale and closer to the exact result, since XLA's fusion already rounds
+// differently from eager Keras.
+Result<ValueId> StandardizeAffine(LayerContext& ctx, ValueId x,
+                                  const std::vector<int32_t>& axes, double eps,
+                                  std::optional<ValueId> gamma,
+                                  std::optional<ValueId> beta) {
+  K2L_ASSIGN_OR_RETURN(ValueId y, Standardize(ctx, x, axes, eps));
+  if (gamma) {
+    K2L_ASSIGN_OR_RETURN(y,
+                         ctx.Op(OpKind::kMul, {y, *gamma}, ir::BinaryAttrs{}));
+  }
+  if (beta) {
+    K2L_ASSIGN_OR_RETURN(y,
+                         ctx.Op(OpKind::kAdd, {y, *beta}, ir::BinaryAttrs{}));
+  }
+  return y;
+}
+
 Result<std::vector<ValueId>> ConvertBatchNorm(LayerContext& ctx) {
   ValueId x = ctx.input();
   const ir::Shape xs = ctx.shape(x);
@@ -88,14 +118,9 @@ Result<std::vector<ValueId>> ConvertBatchNorm(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(double eps, ctx.Float("epsilon"));
   K2L_ASSIGN_OR_RETURN(bool scale, ctx.BoolOr("scale", true));
   K2L_ASSIGN_OR_RETURN(bool center, ctx.BoolOr("center", true));
+  // Batch renormalization only changes training; inference reads the
+  // moving mean and variance like plain BatchNormalization.
   K2L_ASSIGN_OR_RETURN(bool renorm, ctx.BoolOr("renorm", false));
-  if (renorm) {
-    return {
-        ctx.Invalid("renorm=True is set; batch renormalization keeps "
-                    "extra statistics this converter does not read",
-                    "Train without renorm, or save a model whose "
-                    "BatchNormalization uses renorm=False")};
-  }
   K2L_ASSIGN_OR_RETURN(ir::Shape ps, ParamShape(ctx, xs, axes));
   int64_t n = Elements(ps);
   std::vector<std::string> names;
@@ -103,10 +128,15 @@ Result<std::vector<ValueId>> ConvertBatchNorm(LayerContext& ctx) {
   if (center) names.push_back("beta");
   names.push_back("moving_mean");
   names.push_back("moving_variance");
+  const size_t used = names.size();
+  if (renorm) {
+    for (const char* extra : {"moving_stddev", "renorm_mean", "renorm_stddev"})
+      names.push_back(extra);
+  }
   K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights(names));
   ir::Shape vs;
   for (int a : axes) vs.push_back(xs[a]);
-  for (size_t i = 0; i < w.size(); ++i) {
+  for (size_t i = 0; i < used; ++i) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[i], names[i], vs));
   }
   size_t k = 0;
@@ -145,8 +175,11 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(bool scale, ctx.BoolOr("scale", true));
   K2L_ASSIGN_OR_RETURN(bool center, ctx.BoolOr("center", true));
   K2L_ASSIGN_OR_RETURN(bool rms, ctx.BoolOr("rms_scaling", false));
-  // With rms_scaling Keras creates no beta and applies none.
-  if (rms) center = false;
+  // With rms_scaling Keras always creates and applies gamma, and never beta.
+  if (rms) {
+    scale = true;
+    center = false;
+  }
   K2L_ASSIGN_OR_RETURN(ir::Shape ps, ParamShape(ctx, xs, axes));
   std::vector<std::string> names;
   if (scale) names.push_back("gamma");
@@ -158,83 +191,142 @@ Result<std::vector<ValueId>> ConvertLayerNorm(LayerContext& ctx) {
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[i], names[i], vs));
   }
   std::vector<int32_t> ax(axes.begin(), axes.end());
-  ValueId y;
-  if (rms) {
-    // Keras' rms_scaling divides by the root of the variance (not of the
-    // mean square) and applies gamma only.
-    K2L_ASSIGN_OR_RETURN(
-        ValueId mean,
-        ctx.Op(OpKind::kMean, {x, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
-    K2L_ASSIGN_OR_RETURN(ValueId sq,
-                         ctx.Op(OpKind::kSquaredDifference, {x, mean}));
-    K2L_ASSIGN_OR_RETURN(
-        ValueId var,
-        ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
-    K2L_ASSIGN_OR_RETURN(
-        ValueId ve,
-        ctx.Op(OpKind::kAdd, {var, ctx.ConstFloat(static_cast<float>(eps))},
-               ir::BinaryAttrs{}));
-    K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {ve}));
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{}));
-  } else {
-    K2L_ASSIGN_OR_RETURN(y, Standardize(ctx, x, ax, eps));
-  }
+  std::optional<ValueId> gamma, beta;
   size_t k = 0;
-  if (scale) {
-    ValueId gamma = ctx.Const(Reshaped(w[k++], ps), "gamma");
-    K2L_ASSIGN_OR_RETURN(y,
-                         ctx.Op(OpKind::kMul, {y, gamma}, ir::BinaryAttrs{}));
+  if (scale) gamma = ctx.Const(Reshaped(w[k++], ps), "gamma");
+  if (center) beta = ctx.Const(Reshaped(w[k++], ps), "beta");
+  if (!rms) {
+    K2L_ASSIGN_OR_RETURN(ValueId y,
+                         StandardizeAffine(ctx, x, ax, eps, gamma, beta));
+    return std::vector<ValueId>{y};
   }
-  if (center) {
-    ValueId beta = ctx.Const(Reshaped(w[k++], ps), "beta");
-    K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, beta}, ir::BinaryAttrs{}));
-  }
+  // Keras' rms_scaling divides by the root of the variance (not of the
+  // mean square): x * rsqrt(var + eps) * gamma.
+  K2L_ASSIGN_OR_RETURN(
+      ValueId mean,
+      ctx.Op(OpKind::kMean, {x, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(ValueId sq,
+                       ctx.Op(OpKind::kSquaredDifference, {x, mean}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId var,
+      ctx.Op(OpKind::kMean, {sq, ctx.ConstInts(ax)}, ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId ve,
+      ctx.Op(OpKind::kAdd, {var, ctx.ConstFloat(static_cast<float>(eps))},
+             ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId inv, ctx.Op(OpKind::kRsqrt, {ve}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kMul, {y, *gamma}, ir::BinaryAttrs{}));
   return std::vector<ValueId>{y};
 }
 
-// A statistic from the config (a number or a list) or from the weights.
-Result<std::vector<double>> Statistic(LayerContext& ctx, const std::string& key,
-                                      const ir::TensorData* stored, int64_t n) {
-  std::vector<double> v;
-  if (stored != nullptr) {
-    v = AsDoubles(*stored);
-  } else if (ctx.config()[key].is_number()) {
-    v.assign(n, ctx.config()[key].get<double>());
-  } else if (ctx.config()[key].is_array()) {
-    for (const auto& e : ctx.config()[key]) {
-      if (!e.is_number()) {
-        return ctx.Invalid("its '" + key + "' holds a non-number",
-                           "Pass numbers for mean and variance");
-      }
-      v.push_back(e.get<double>());
+// A numeric config value as Keras serialises it: a number, a nested list,
+// or a numpy array / tensor wrapped as {"class_name": "__numpy__",
+// "config": {"value": ...}}. Values are row-major.
+struct NumericArray {
+  std::vector<double> values;
+  ir::Shape shape;
+};
+
+Result<NumericArray> ParseNumeric(LayerContext& ctx, const std::string& key,
+                                  const nlohmann::json& j) {
+  auto bad = [&]() {
+    return ctx.Invalid("its '" + key + "' is " + j.dump().substr(0, 200) +
+                           ", not a number or a (nested) list of numbers",
+                       "Save the layer with numeric " + key + " values");
+  };
+  if (j.is_number()) return NumericArray{{j.get<double>()}, {}};
+  if (j.is_object()) {
+    if (j.contains("config") && j["config"].is_object() &&
+        j["config"].contains("value")) {
+      return ParseNumeric(ctx, key, j["config"]["value"]);
     }
-    if (v.size() == 1) v.assign(n, v[0]);
+    return bad();
   }
-  if (static_cast<int64_t>(v.size()) != n) {
-    return ctx.Invalid("its " + key + " has " + std::to_string(v.size()) +
-                           " values but the normalised axes hold " +
-                           std::to_string(n),
-                       "Adapt the layer on data of the model's input shape");
+  if (!j.is_array()) return bad();
+  NumericArray out;
+  out.shape = {static_cast<int64_t>(j.size())};
+  for (size_t i = 0; i < j.size(); ++i) {
+    if (!j[i].is_number() && !j[i].is_array()) return bad();
+    K2L_ASSIGN_OR_RETURN(NumericArray e, ParseNumeric(ctx, key, j[i]));
+    if (i == 0) {
+      out.shape.insert(out.shape.end(), e.shape.begin(), e.shape.end());
+    } else if (!std::equal(e.shape.begin(), e.shape.end(),
+                           out.shape.begin() + 1, out.shape.end()) ||
+               e.shape.size() + 1 != out.shape.size()) {
+      return ctx.Invalid("its '" + key + "' is a ragged list",
+                         "Give " + key + " a rectangular shape");
+    }
+    out.values.insert(out.values.end(), e.values.begin(), e.values.end());
   }
-  return v;
+  return out;
+}
+
+// Broadcasts `a` to `target` with its dims aligned to the right, as Keras
+// does with a Normalization mean given over the kept axes.
+Result<std::vector<double>> BroadcastTo(LayerContext& ctx,
+                                        const std::string& key,
+                                        const NumericArray& a,
+                                        const ir::Shape& target) {
+  const size_t r = target.size();
+  bool ok = a.shape.size() <= r;
+  ir::Shape src(r, 1);
+  for (size_t i = 0; ok && i < a.shape.size(); ++i) {
+    int64_t d = a.shape[a.shape.size() - 1 - i];
+    src[r - 1 - i] = d;
+    ok = d == 1 || d == target[r - 1 - i];
+  }
+  if (!ok) {
+    return ctx.Invalid("its " + key + " has shape " +
+                           ir::ShapeToString(a.shape) +
+                           ", which does not broadcast to the normalised "
+                           "axes' shape " +
+                           ir::ShapeToString(target),
+                       "Give " + key +
+                           " one value, or one per position of "
+                           "the kept axes");
+  }
+  int64_t n = Elements(target);
+  std::vector<double> out(n);
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t rest = i, idx = 0, stride = 1;
+    for (size_t d = r; d-- > 0;) {
+      int64_t c = rest % target[d];
+      rest /= target[d];
+      if (src[d] != 1) idx += c * stride;
+      stride *= src[d];
+    }
+    out[i] = a.values[idx];
+  }
+  return out;
 }
 
 Result<std::vector<ValueId>> ConvertNormalization(LayerContext& ctx) {
-  ValueId x = ctx.input();
+  K2L_ASSIGN_OR_RETURN(ValueId x, AsFloat32(ctx, ctx.input()));
   const ir::Shape xs = ctx.shape(x);
   K2L_ASSIGN_OR_RETURN(auto axes, Axes(ctx, "axis", xs.size(), -1));
   K2L_ASSIGN_OR_RETURN(bool invert, ctx.BoolOr("invert", false));
   K2L_ASSIGN_OR_RETURN(ir::Shape ps, ParamShape(ctx, xs, axes));
   int64_t n = Elements(ps);
+  ir::Shape vs;
+  for (int a : axes) vs.push_back(xs[a]);
+  // Given statistics live in the config; adapted ones are weights.
   bool from_config = ctx.Has("mean") && ctx.Has("variance");
   std::vector<double> mean, var;
   if (from_config) {
-    K2L_ASSIGN_OR_RETURN(mean, Statistic(ctx, "mean", nullptr, n));
-    K2L_ASSIGN_OR_RETURN(var, Statistic(ctx, "variance", nullptr, n));
+    K2L_ASSIGN_OR_RETURN(auto m,
+                         ParseNumeric(ctx, "mean", ctx.config()["mean"]));
+    K2L_ASSIGN_OR_RETURN(
+        auto v, ParseNumeric(ctx, "variance", ctx.config()["variance"]));
+    K2L_ASSIGN_OR_RETURN(mean, BroadcastTo(ctx, "mean", m, vs));
+    K2L_ASSIGN_OR_RETURN(var, BroadcastTo(ctx, "variance", v, vs));
   } else {
     K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights({"mean", "variance", "count"}));
-    K2L_ASSIGN_OR_RETURN(mean, Statistic(ctx, "mean", &w[0], n));
-    K2L_ASSIGN_OR_RETURN(var, Statistic(ctx, "variance", &w[1], n));
+    K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], "mean", vs));
+    K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "variance", vs));
+    mean = AsDoubles(w[0]);
+    var = AsDoubles(w[1]);
   }
   // Keras divides by max(sqrt(variance), epsilon) with epsilon = 1e-7.
   std::vector<float> denom(n), m(mean.begin(), mean.end());
@@ -254,35 +346,32 @@ Result<std::vector<ValueId>> ConvertNormalization(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
+// inputs * scale + offset; scale and offset broadcast like numpy (a list
+// is per channel).
 Result<std::vector<ValueId>> ConvertRescaling(LayerContext& ctx) {
-  ValueId x = ctx.input();
-  auto values = [&](const std::string& key,
-                    double fallback) -> Result<std::vector<float>> {
-    if (!ctx.Has(key)) return std::vector<float>{static_cast<float>(fallback)};
-    const auto& j = ctx.config()[key];
-    if (j.is_number()) return std::vector<float>{j.get<float>()};
-    std::vector<float> v;
-    if (j.is_array()) {
-      for (const auto& e : j) {
-        if (!e.is_number()) break;
-        v.push_back(e.get<float>());
-      }
-      if (v.size() == j.size()) return v;
+  K2L_ASSIGN_OR_RETURN(ValueId x, AsFloat32(ctx, ctx.input()));
+  auto as_const = [&](const std::string& key,
+                      double fallback) -> Result<ValueId> {
+    NumericArray a{{fallback}, {}};
+    if (ctx.Has(key)) {
+      K2L_ASSIGN_OR_RETURN(a, ParseNumeric(ctx, key, ctx.config()[key]));
     }
-    return ctx.Invalid(
-        "its '" + key + "' is " + j.dump() + ", not a number or a list",
-        "Use a number or a per-channel list");
+    if (a.shape.size() > ctx.rank(x)) {
+      return ctx.Invalid("its " + key + " has shape " +
+                             ir::ShapeToString(a.shape) +
+                             ", of higher rank than the input " +
+                             ir::ShapeToString(ctx.shape(x)),
+                         "Use a number or a per-channel list");
+    }
+    if (a.shape.empty()) return ctx.ConstFloat(static_cast<float>(a.values[0]));
+    std::vector<float> f(a.values.begin(), a.values.end());
+    return ctx.ConstFloats(f, a.shape);
   };
-  K2L_ASSIGN_OR_RETURN(auto scale, values("scale", 1.0));
-  K2L_ASSIGN_OR_RETURN(auto offset, values("offset", 0.0));
-  auto as_const = [&](const std::vector<float>& v) {
-    return v.size() == 1 ? ctx.ConstFloat(v[0])
-                         : ctx.ConstFloats(v, {static_cast<int64_t>(v.size())});
-  };
-  K2L_ASSIGN_OR_RETURN(
-      ValueId y, ctx.Op(OpKind::kMul, {x, as_const(scale)}, ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(
-      y, ctx.Op(OpKind::kAdd, {y, as_const(offset)}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId scale, as_const("scale", 1.0));
+  K2L_ASSIGN_OR_RETURN(ValueId offset, as_const("offset", 0.0));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kMul, {x, scale}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(y, ctx.Op(OpKind::kAdd, {y, offset}, ir::BinaryAttrs{}));
   return std::vector<ValueId>{y};
 }
 
@@ -411,10 +500,12 @@ Status RegisterNormalizationLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(
       r.Register("LayerNormalization", ConvertLayerNorm,
                  "MEAN, SQUARED_DIFFERENCE, ADD, RSQRT, SUB, MUL"));
-  K2L_RETURN_IF_ERROR(r.Register("Normalization", ConvertNormalization,
-                                 "SUB + DIV (MUL + ADD when inverted)"));
-  K2L_RETURN_IF_ERROR(r.Register("Rescaling", ConvertRescaling,
-                                 "MUL + ADD (removed when the identity)"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Normalization", ConvertNormalization,
+                 "(CAST) SUB + DIV, or MUL + ADD when inverted"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Rescaling", ConvertRescaling,
+                 "(CAST) MUL + ADD (removed when the identity)"));
   return Status::Ok();
 }
 

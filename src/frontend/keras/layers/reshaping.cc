@@ -1,5 +1,8 @@
-// Reshaping layers: Flatten, Reshape, Permute, RepeatVector, ZeroPadding1D/2D,
-// Cropping1D/2D and UpSampling1D/2D.
+// Reshaping layers: Flatten, Reshape, Permute, RepeatVector,
+// ZeroPadding1D/2D/3D, Cropping1D/2D/3D and UpSampling1D/2D/3D.
+#include <cstdint>
+#include <limits>
+
 #include "frontend/keras/registry.h"
 
 namespace k2l::keras {
@@ -24,9 +27,26 @@ Result<int64_t> StaticProduct(LayerContext& ctx, const ir::Shape& s,
 }
 
 Result<bool> ChannelsFirst(LayerContext& ctx) {
-  K2L_ASSIGN_OR_RETURN(std::string fmt,
-                       ctx.StringOr("data_format", "channels_last"));
+  K2L_ASSIGN_OR_RETURN(
+      std::string fmt,
+      ctx.Choice("data_format", {"channels_last", "channels_first"},
+                 "channels_last"));
   return fmt == "channels_first";
+}
+
+// A size from the config (a repeat count, an upsampling factor) that
+// multiplies a dim of `dim` elements: at least 1, and the product must fit
+// LiteRT's int32 shapes.
+Status CheckFactor(LayerContext& ctx, const std::string& key, int64_t factor,
+                   int64_t dim = 1) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  if (factor < 1 || factor > kMax || (dim > 0 && factor > kMax / dim)) {
+    return ctx.Invalid(key + " " + ctx.config()[key].dump() +
+                           " is not a positive factor that keeps the "
+                           "output within int32 dims",
+                       "Use a " + key + " of 1 or more");
+  }
+  return Status::Ok();
 }
 
 Result<std::vector<ValueId>> ConvertFlatten(LayerContext& ctx) {
@@ -56,6 +76,14 @@ Result<std::vector<ValueId>> ConvertReshape(LayerContext& ctx) {
   int unknown = -1;
   int64_t known = 1;
   for (size_t i = 0; i < target.size(); ++i) {
+    if (target[i] != -1 &&
+        (target[i] < 1 || target[i] > std::numeric_limits<int32_t>::max() ||
+         known > std::numeric_limits<int32_t>::max())) {
+      return {ctx.Invalid("target_shape " +
+                              ctx.config()["target_shape"].dump() +
+                              " holds a dim that is not a positive int32",
+                          "Use positive dims and at most one -1")};
+    }
     if (target[i] == -1) {
       if (unknown >= 0) {
         return {ctx.Invalid("target_shape " +
@@ -78,6 +106,13 @@ Result<std::vector<ValueId>> ConvertReshape(LayerContext& ctx) {
           "Use a target shape with the same number of elements")};
     }
     target[unknown] = total / known;
+  } else if (auto total = StaticProduct(ctx, xs, 1);
+             total.ok() && *total != known) {
+    // With dynamic non-batch dims the sizes can only be checked at run time.
+    return {ctx.Invalid("cannot reshape " + ir::ShapeToString(xs) +
+                            " to target_shape " +
+                            ctx.config()["target_shape"].dump(),
+                        "Use a target shape with the same number of elements")};
   }
   std::vector<int32_t> shape = {-1};
   for (int64_t d : target) shape.push_back(static_cast<int32_t>(d));
@@ -88,8 +123,21 @@ Result<std::vector<ValueId>> ConvertReshape(LayerContext& ctx) {
 
 Result<std::vector<ValueId>> ConvertPermute(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(auto dims, ctx.IntList("dims"));
+  const size_t rank = ctx.rank(ctx.input());
+  std::vector<bool> seen(rank, false);
   std::vector<int32_t> perm = {0};
-  for (int64_t d : dims) perm.push_back(static_cast<int32_t>(d));
+  for (int64_t d : dims) {
+    if (dims.size() + 1 != rank || d < 1 || d >= static_cast<int64_t>(rank) ||
+        seen[d]) {
+      return {
+          ctx.Invalid("dims " + ctx.config()["dims"].dump() +
+                          " is not a permutation of the non-batch axes 1.." +
+                          std::to_string(rank - 1) + " of its input",
+                      "List each non-batch axis once, 1-based")};
+    }
+    seen[d] = true;
+    perm.push_back(static_cast<int32_t>(d));
+  }
   K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kTranspose,
                                          {ctx.input(), ctx.ConstInts(perm)}));
   return std::vector<ValueId>{y};
@@ -97,6 +145,7 @@ Result<std::vector<ValueId>> ConvertPermute(LayerContext& ctx) {
 
 Result<std::vector<ValueId>> ConvertRepeatVector(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(int64_t n, ctx.Int("n"));
+  K2L_RETURN_IF_ERROR(CheckFactor(ctx, "n", n));
   ValueId x = ctx.input();
   if (ctx.rank(x) != 2) {
     return {ctx.Invalid("its input has shape " +
@@ -114,9 +163,8 @@ Result<std::vector<ValueId>> ConvertRepeatVector(LayerContext& ctx) {
 
 // A padding/cropping config: an int, (a, b), or per spatial dim (a, b)
 // pairs; returns one (before, after) pair per spatial dim.
-Result<std::vector<std::pair<int64_t, int64_t>>> Pairs(LayerContext& ctx,
-                                                       const std::string& key,
-                                                       size_t rank) {
+Result<std::vector<std::pair<int64_t, int64_t>>> ParsePairs(
+    LayerContext& ctx, const std::string& key, size_t rank) {
   const auto& j =
       ctx.config().contains(key) ? ctx.config()[key] : nlohmann::json();
   std::vector<std::pair<int64_t, int64_t>> out;
@@ -147,6 +195,23 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Pairs(LayerContext& ctx,
     }
   }
   return out;
+}
+
+// ParsePairs, with every amount in [0, int32 max].
+Result<std::vector<std::pair<int64_t, int64_t>>> Pairs(LayerContext& ctx,
+                                                       const std::string& key,
+                                                       size_t rank) {
+  K2L_ASSIGN_OR_RETURN(auto pairs, ParsePairs(ctx, key, rank));
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  for (const auto& [before, after] : pairs) {
+    if (before < 0 || after < 0 || before > kMax || after > kMax) {
+      return ctx.Invalid("its " + key + " " + ctx.config()[key].dump() +
+                             " holds an amount that is negative or beyond "
+                             "int32",
+                         "Use non-negative " + key + " amounts");
+    }
+  }
+  return pairs;
 }
 
 // The spatial axes of a rank-`spatial` layer's input.
@@ -219,6 +284,7 @@ Result<std::vector<ValueId>> ConvertUpSampling1D(LayerContext& ctx) {
                             " is not [batch, steps, features] with fixed sizes",
                         "Give the model's Input fixed steps and features")};
   }
+  K2L_RETURN_IF_ERROR(CheckFactor(ctx, "size", size, xs[1]));
   // repeat along axis 1: [N, W, C] -> [N, W, 1, C] -> tile -> [N, W*s, C]
   K2L_ASSIGN_OR_RETURN(ValueId e,
                        ctx.Op(OpKind::kExpandDims, {x, ctx.ConstInts({2})}));
@@ -234,11 +300,51 @@ Result<std::vector<ValueId>> ConvertUpSampling1D(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
+// ops.repeat(x, times, axis) for a fixed-shape x: view it as
+// [-1, d, 1, inner], tile the unit axis, and fold it back into d * times.
+Result<ValueId> RepeatAxis(LayerContext& ctx, ValueId x, size_t axis,
+                           int64_t times) {
+  const ir::Shape xs = ctx.shape(x);
+  K2L_ASSIGN_OR_RETURN(int64_t inner, StaticProduct(ctx, xs, axis + 1));
+  std::vector<int32_t> view = {-1, static_cast<int32_t>(xs[axis]), 1,
+                               static_cast<int32_t>(inner)};
+  K2L_ASSIGN_OR_RETURN(ValueId v,
+                       ctx.Op(OpKind::kReshape, {x, ctx.ConstInts(view)}));
+  K2L_ASSIGN_OR_RETURN(
+      v, ctx.Op(OpKind::kTile,
+                {v, ctx.ConstInts({1, 1, static_cast<int32_t>(times), 1})}));
+  std::vector<int32_t> back = {-1};
+  for (size_t i = 1; i < xs.size(); ++i) {
+    back.push_back(static_cast<int32_t>(i == axis ? xs[i] * times : xs[i]));
+  }
+  return ctx.Op(OpKind::kReshape, {v, ctx.ConstInts(back)});
+}
+
+// Keras repeats each voxel along depth, height and width (no interpolation).
+Result<std::vector<ValueId>> ConvertUpSampling3D(LayerContext& ctx) {
+  K2L_ASSIGN_OR_RETURN(auto size, ctx.Ints("size", 3));
+  ValueId x = ctx.input();
+  K2L_ASSIGN_OR_RETURN(auto axes, SpatialAxes(ctx, 3, ctx.rank(x)));
+  K2L_RETURN_IF_ERROR(StaticProduct(ctx, ctx.shape(x), 1).status());
+  for (size_t i = 0; i < 3; ++i) {
+    K2L_RETURN_IF_ERROR(
+        CheckFactor(ctx, "size", size[i], ctx.shape(x)[axes[i]]));
+    if (size[i] == 1) continue;
+    K2L_ASSIGN_OR_RETURN(x, RepeatAxis(ctx, x, axes[i], size[i]));
+  }
+  return std::vector<ValueId>{x};
+}
+
 Result<std::vector<ValueId>> ConvertUpSampling2D(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(auto size, ctx.Ints("size", 2));
-  K2L_ASSIGN_OR_RETURN(
-      std::string interp,
-      ctx.Choice("interpolation", {"nearest", "bilinear"}, "nearest"));
+  K2L_ASSIGN_OR_RETURN(std::string interp,
+                       ctx.StringOr("interpolation", "nearest"));
+  if (interp != "nearest" && interp != "bilinear") {
+    return {ctx.Invalid("interpolation='" + interp +
+                            "' has no LiteRT builtin: LiteRT resizes only "
+                            "with nearest-neighbour or bilinear sampling",
+                        "Use interpolation='nearest' or 'bilinear'")};
+  }
   K2L_RETURN_IF_ERROR(ctx.RequireChannelsLast("resizes"));
   ValueId x = ctx.input();
   const ir::Shape xs = ctx.shape(x);
@@ -248,6 +354,8 @@ Result<std::vector<ValueId>> ConvertUpSampling2D(LayerContext& ctx) {
                         " is not an image batch with fixed height and width",
                     "Give the model's Input fixed spatial dimensions")};
   }
+  K2L_RETURN_IF_ERROR(CheckFactor(ctx, "size", size[0], xs[1]));
+  K2L_RETURN_IF_ERROR(CheckFactor(ctx, "size", size[1], xs[2]));
   ValueId out_size = ctx.ConstInts({static_cast<int32_t>(xs[1] * size[0]),
                                     static_cast<int32_t>(xs[2] * size[1])});
   ir::ResizeAttrs a;
@@ -272,6 +380,12 @@ Result<std::vector<ValueId>> Cropping1D(LayerContext& c) {
 Result<std::vector<ValueId>> Cropping2D(LayerContext& c) {
   return ConvertCropping(c, 2);
 }
+Result<std::vector<ValueId>> ZeroPadding3D(LayerContext& c) {
+  return ConvertZeroPadding(c, 3);
+}
+Result<std::vector<ValueId>> Cropping3D(LayerContext& c) {
+  return ConvertCropping(c, 3);
+}
 
 }  // namespace
 
@@ -285,6 +399,10 @@ Status RegisterReshapingLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("ZeroPadding2D", ZeroPadding2D, "PAD"));
   K2L_RETURN_IF_ERROR(r.Register("Cropping1D", Cropping1D, "SLICE"));
   K2L_RETURN_IF_ERROR(r.Register("Cropping2D", Cropping2D, "SLICE"));
+  K2L_RETURN_IF_ERROR(r.Register("ZeroPadding3D", ZeroPadding3D, "PAD"));
+  K2L_RETURN_IF_ERROR(r.Register("Cropping3D", Cropping3D, "SLICE"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("UpSampling3D", ConvertUpSampling3D, "RESHAPE, TILE"));
   K2L_RETURN_IF_ERROR(r.Register("UpSampling1D", ConvertUpSampling1D,
                                  "EXPAND_DIMS, TILE, RESHAPE"));
   K2L_RETURN_IF_ERROR(r.Register("UpSampling2D", ConvertUpSampling2D,
