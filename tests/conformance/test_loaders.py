@@ -1,7 +1,7 @@
 """Every way a Keras model reaches the converter: .keras zips, their unzipped
-folders, legacy .h5 files with each attribute string storage, the tf.keras
-2.13/2.14 weight layout, bfloat16 weights, and detection by content rather
-than by extension."""
+folders, legacy .h5 files with each attribute string storage, real tf.keras
+2.13 files, bfloat16 weights, and detection by content rather than by
+extension."""
 import io
 import shutil
 import zipfile
@@ -83,31 +83,6 @@ def test_legacy_h5_attribute_forms(tmp_path):
     _check(model, tmp_path / "fixed.h5", tmp_path / "fixed.tflite")
 
 
-def test_tf_keras_213_layer_checkpoint_dependencies(tmp_path):
-    """tf.keras 2.13/2.14 .keras files key weights by layer name under
-    _layer_checkpoint_dependencies. Rebuild that layout from a Keras 3 file
-    (same variables, moved) and convert it."""
-    model = _model()
-    model.save(tmp_path / "m.keras")
-    class_path = {"hidden": "layers/dense", "bn": "layers/batch_normalization",
-                  "out": "layers/dense_1"}
-    src = tmp_path / "m.keras"
-    dst = tmp_path / "tf213.keras"
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for item in zin.infolist():
-            data = zin.read(item.filename)
-            if item.filename == "model.weights.h5":
-                old = h5py.File(io.BytesIO(data), "r")
-                buf = io.BytesIO()
-                with h5py.File(buf, "w") as new:
-                    for name, path in class_path.items():
-                        old.copy(old[f"{path}/vars"], new,
-                                 f"_layer_checkpoint_dependencies/{name}/vars")
-                data = buf.getvalue()
-            zout.writestr(item, data)
-    _check(model, dst, tmp_path / "o.tflite")
-
-
 def test_bfloat16_weights(tmp_path):
     x = keras.Input((6,), name="x")
     y = L.Dense(4, dtype="bfloat16", name="out")(x)
@@ -183,3 +158,39 @@ def test_tf_keras_2_legacy_h5(tmp_path):
                 names.append(new.encode())
             g.attrs["weight_names"] = np.array(names) if names else np.zeros(0)
     _check(model, tmp_path / "k2.h5", tmp_path / "o.tflite")
+
+
+def test_real_tf_keras_213_files():
+    """Files written by tf.keras 2.13.1 (tests/fixtures/make_tf213_fixtures.py):
+    a Dense, a nested Functional and a nested Sequential with BatchNorm.
+    Keras 3 cannot load them itself, so the oracle is numpy over the
+    variables tf.keras saved (tf213_expected.json)."""
+    import json
+    from pathlib import Path
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "loader"
+    saved = json.loads((fixtures / "tf213_expected.json").read_text())["models"]["tf213"]
+    var = {entry["path"][-1][1]: [np.asarray(v["values"], "float32").reshape(v["shape"])
+                                  for v in entry["vars"]] for entry in saved}
+    cfg = json.loads(zipfile.ZipFile(fixtures / "tf213.keras").read("config.json"))
+    eps = next(layer["config"]["epsilon"]
+               for outer in cfg["config"]["layers"] if outer["class_name"] == "Sequential"
+               for layer in outer["config"]["layers"]
+               if layer["class_name"] == "BatchNormalization")
+
+    def dense(h, name):
+        kernel, bias = var[name]
+        return h @ kernel + bias
+
+    x = np.random.default_rng(0).standard_normal((3, 4)).astype("float32")
+    h = dense(dense(dense(x, "pre"), "h1"), "h2")
+    h = dense(h, "sd1")
+    gamma, beta, mean, variance = var["sbn"]
+    h = (h - mean) / np.sqrt(variance + eps) * gamma + beta
+    want = dense(dense(h, "sd2"), "post")
+    for name in ("tf213.keras", "tf213.h5"):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "o.tflite"
+            run_cli("convert", fixtures / name, "-o", path, check=True)
+            got = run_litert(path, {"x": x})
+        compare({"post": want}, got, label=name, atol=1e-5, rtol=1e-5)

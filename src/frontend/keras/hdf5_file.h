@@ -16,6 +16,8 @@
 
 namespace k2l::keras {
 
+struct H5Image;  // an in-memory file image and what HDF5 needs to read it
+
 // Owns one hid_t and closes it with the matching H5*close.
 class H5Id {
  public:
@@ -36,39 +38,59 @@ class H5Id {
 
 class H5File {
  public:
-  // Opens `bytes` as an HDF5 file image; the bytes stay owned by the file.
+  // Opens `bytes` as an HDF5 file image, read in place (no copy); the file
+  // keeps the bytes alive. `name` is used in error messages.
   static Result<H5File> OpenImage(
       std::shared_ptr<const std::vector<uint8_t>> bytes,
       const std::string& name);
+  // Opens a file on disk; datasets are read from it on demand.
   static Result<H5File> OpenPath(const std::string& path);
 
+  H5File(H5File&&) noexcept = default;
+  // Closes the old file before releasing the image it reads.
+  H5File& operator=(H5File&& o) noexcept {
+    file_ = std::move(o.file_);
+    image_ = std::move(o.image_);
+    name_ = std::move(o.name_);
+    return *this;
+  }
+
   const std::string& name() const { return name_; }
+  // Whether every link on `path` exists ("a/b/c", relative to the root).
   bool Exists(const std::string& path) const;
   bool IsGroup(const std::string& path) const;
   // Names of the children of a group, in HDF5's (alphabetical) order.
   Result<std::vector<std::string>> Children(const std::string& group) const;
-  // Reads a whole dataset. Opaque 2-byte data marked dtype="bfloat16" (as
-  // Keras 3 stores bfloat16 variables) is returned as kBFloat16.
+  // Reads a whole dataset into its IR dtype: float16/32/64, int8/16/32/64,
+  // uint8, bool (h5py's int8 enum) and bfloat16. h5py stores ml_dtypes'
+  // bfloat16 as 2-byte opaque data; Keras 3's .keras writer marks it with a
+  // dtype="bfloat16" attribute, its legacy .h5 writer does not.
   Result<ir::TensorData> ReadDataset(const std::string& path) const;
-  // A string attribute; nullopt when absent.
+  // A string attribute; nullopt when absent. An attribute holding an array
+  // of strings yields its first element; h5py's empty-list form yields "".
   Result<std::optional<std::string>> StringAttr(const std::string& object,
                                                 const std::string& attr) const;
-  // A string-array attribute. h5py writes an empty list as an empty float
-  // array, which reads as an empty vector here.
+  // A string-array attribute, fixed- or variable-length. h5py writes an
+  // empty list as an empty float64 array, which reads as an empty vector.
+  // A missing attribute is an error.
   Result<std::vector<std::string>> StringListAttr(
       const std::string& object, const std::string& attr) const;
 
  private:
-  H5File(H5Id file, std::string name,
-         std::shared_ptr<const std::vector<uint8_t>> image)
-      : file_(std::move(file)),
-        name_(std::move(name)),
-        image_(std::move(image)) {}
+  H5File(H5Id file, std::string name, std::shared_ptr<H5Image> image)
+      : image_(std::move(image)),
+        file_(std::move(file)),
+        name_(std::move(name)) {}
   Status Error(const std::string& what) const;
+  Status Unsupported(const std::string& dataset, const std::string& what) const;
+  Result<H5Id> OpenAttr(const std::string& object,
+                        const std::string& attr) const;
 
+  // The in-memory image, read in place by HDF5. Declared before file_ so it
+  // is destroyed after the file is closed.
+  std::shared_ptr<H5Image> image_;
   H5Id file_;
   std::string name_;
-  std::shared_ptr<const std::vector<uint8_t>> image_;
 };
 
 }  // namespace k2l::keras

@@ -272,8 +272,8 @@ class Lowerer {
     }
     static const json kEmpty = json::object();
     const json& cfg = layer.contains("config") ? layer["config"] : kEmpty;
-    LayerContext ctx(g_, cfg, cls, name, std::move(ins), args, kwargs,
-                     weights_, path);
+    LayerContext ctx(g_, cfg, cls, name, std::move(ins), args, kwargs, weights_,
+                     path);
     return info->convert(ctx);
   }
 
@@ -343,8 +343,8 @@ class Lowerer {
     }
     std::string last = LayerName(model);
     for (size_t i = start; i < layers.size(); ++i) {
-      K2L_ASSIGN_OR_RETURN(auto outs,
-                           CallLayer(layers[i], paths[i], {x}, json::array(), json::object()));
+      K2L_ASSIGN_OR_RETURN(auto outs, CallLayer(layers[i], paths[i], {x},
+                                                json::array(), json::object()));
       if (outs.size() != 1) {
         return Status::Invalid("layer '" + LayerName(layers[i]) +
                                "' returns several tensors, which a Sequential "
@@ -405,6 +405,7 @@ class Lowerer {
       json kwargs;
     };
     std::vector<Call> pending;
+    bool keras2_nodes = false;  // tf.keras list-form inbound nodes
     for (size_t i = 0; i < layers.size(); ++i) {
       const json& layer = layers[i];
       if (ClassName(layer) == "InputLayer") continue;
@@ -429,8 +430,16 @@ class Lowerer {
           c.args = node.value("args", json::array());
           c.kwargs = kw;
         } else if (node.is_array()) {
+          keras2_nodes = true;
           for (const json& e : node) {
             K2L_ASSIGN_OR_RETURN(TensorRef r, ParseRef(e, lw));
+            // tf.keras counts a nested model's construction as its node 0,
+            // so its first call in this graph is node 1.
+            auto li = index_of.find(r.layer);
+            if (li != index_of.end() &&
+                IsModelClass(ClassName(layers[li->second])) && r.node > 0) {
+              --r.node;
+            }
             c.refs.push_back(r);
           }
         }
@@ -487,9 +496,12 @@ class Lowerer {
     for (const NamedRef& o : out_refs) {
       int node = o.ref.node;
       auto li = index_of.find(o.ref.layer);
-      if (li != index_of.end() &&
-          ClassName(layers[li->second]) == "Functional" && node > 0) {
-        --node;  // the built-in node of a nested Functional
+      // The built-in node of a nested Functional (Keras 3), or of any nested
+      // model (tf.keras), shifts output indices by one.
+      if (li != index_of.end() && node > 0 &&
+          (keras2_nodes ? IsModelClass(ClassName(layers[li->second]))
+                        : ClassName(layers[li->second]) == "Functional")) {
+        --node;
       }
       auto it = produced.find({o.ref.layer, node});
       if (it == produced.end() ||

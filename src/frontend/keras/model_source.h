@@ -21,9 +21,12 @@ namespace k2l::keras {
 
 // One step on the way from the top model to a layer. Keras 3 addresses a
 // layer's weights by its snake-cased class name plus a per-container counter
-// (`dense`, `dense_1`, ...), tf.keras 2.13/2.14 `.keras` files by layer name
-// under `_layer_checkpoint_dependencies`, and legacy `.h5` files by layer name.
-// The frontend knows both and lets the store pick.
+// (`layers/dense`, `layers/dense_1`, ...), and so do tf.keras 2.12-2.14
+// `.keras` files (under `_layer_checkpoint_dependencies`); legacy `.h5` files
+// address them by layer name. The frontend knows both and the store picks.
+// Keras 3 files also record each layer's name; a store uses it to check the
+// class path, and to find the layer when the counter disagrees with the
+// file. An empty layer_name is not checked.
 struct WeightPathStep {
   std::string class_path;  // e.g. "layers/dense_1"
   std::string layer_name;  // e.g. "my_dense"
@@ -36,10 +39,17 @@ class WeightStore {
 
   // The variables of the layer at `path`, in the layer's own order (Keras 3:
   // `vars/0..N` sorted numerically; legacy: the `weight_names` attribute).
-  // A layer with no stored variables yields an empty vector. Values keep their
-  // stored dtype (bfloat16 data is returned as DType::kBFloat16).
+  // A layer with no stored variables, or one absent from the file, yields an
+  // empty vector; HasLayer tells the two apart. Values keep their stored
+  // dtype (bfloat16 data is returned as DType::kBFloat16).
   virtual Result<std::vector<ir::TensorData>> Variables(
       const WeightPath& path) const = 0;
+
+  // Whether the file has an entry for the layer at `path`. In a .keras file
+  // every layer has one, even a layer without weights, so `false` means the
+  // path does not match the file. Legacy .h5 files only record top-level
+  // layers, so a layer inside a nested model is found if its model is.
+  virtual bool HasLayer(const WeightPath& path) const = 0;
 
   // A short description for error messages, e.g. "model.weights.h5 in m.keras".
   virtual std::string Describe() const = 0;
