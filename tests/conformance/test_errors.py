@@ -180,3 +180,16 @@ def test_center_crop_larger_than_input(tmp_path):
     err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
                          "'crop' (CenterCrop)")
     assert "smaller than the crop" in err and "Resizing" in err
+
+
+@pytest.mark.parametrize("layer,fragment", [
+    (lambda: keras.layers.Conv2DTranspose(2, 3, dilation_rate=2, name="up"),
+     "dilation_rate"),
+    (lambda: keras.layers.Conv2DTranspose(2, 3, strides=2, output_padding=1, name="up"),
+     "output_padding"),
+], ids=["dilation", "output_padding"])
+def test_transposed_conv_options_without_lowering(tmp_path, layer, fragment):
+    model = keras.Sequential([keras.Input((5, 5, 3)), layer()])
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'up' (Conv2DTranspose)")
+    assert fragment in err

@@ -278,23 +278,42 @@ Result<std::vector<ValueId>> ConvertSeparable(LayerContext& ctx, int rank) {
   return std::vector<ValueId>{y};
 }
 
-Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
-  K2L_ASSIGN_OR_RETURN(ConvSpec s, ReadSpec(ctx, rank, false));
-  K2L_ASSIGN_OR_RETURN(int64_t filters, ctx.Int("filters"));
-  for (int64_t d : s.dilation) {
+// Transposed convolutions in LiteRT have neither dilation nor output
+// padding.
+Status CheckTransposeOptions(LayerContext& ctx,
+                             const std::vector<int64_t>& dilation,
+                             const std::string& op) {
+  for (int64_t d : dilation) {
     if (d != 1) {
-      return {
-          ctx.Invalid("dilation_rate != 1 has no LiteRT lowering for "
-                      "transposed convolutions",
-                      "Use dilation_rate=1")};
+      return ctx.Invalid(
+          "dilation_rate != 1 has no LiteRT lowering for transposed "
+          "convolutions",
+          "Use dilation_rate=1");
     }
   }
   if (ctx.Has("output_padding")) {
-    return {
-        ctx.Invalid("output_padding is set, which TRANSPOSE_CONV cannot "
-                    "express",
-                    "Use output_padding=None and crop or pad explicitly")};
+    return ctx.Invalid("output_padding is set, which " + op + " cannot express",
+                       "Use output_padding=None and crop or pad explicitly");
   }
+  return Status::Ok();
+}
+
+// The output_shape input of a transposed convolution: the batch read from
+// `x` at run time (it is dynamic), then the static `rest`.
+Result<ValueId> OutputShapeWithBatch(LayerContext& ctx, ValueId x,
+                                     const std::vector<int32_t>& rest) {
+  K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId batch,
+      ctx.Op(OpKind::kSlice, {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
+  return ctx.Op(OpKind::kConcatenation, {batch, ctx.ConstInts(rest)},
+                ir::ConcatAttrs{0});
+}
+
+Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
+  K2L_ASSIGN_OR_RETURN(ConvSpec s, ReadSpec(ctx, rank, false));
+  K2L_ASSIGN_OR_RETURN(int64_t filters, ctx.Int("filters"));
+  K2L_RETURN_IF_ERROR(CheckTransposeOptions(ctx, s.dilation, "TRANSPOSE_CONV"));
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(int64_t in, KnownChannels(ctx, x));
   std::vector<std::string> names = {"kernel"};
@@ -328,18 +347,10 @@ Result<std::vector<ValueId>> ConvertTranspose(LayerContext& ctx, int rank) {
         "its input has dynamic spatial dims " + ir::ShapeToString(xs),
         "Give the model's Input fixed spatial dimensions")};
   }
-  // The output shape is an input of TRANSPOSE_CONV; the batch is only known
-  // at run time, so it is read from the input's shape.
-  K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x4}));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId batch,
-      ctx.Op(OpKind::kSlice, {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
   std::vector<int32_t> rest = {static_cast<int32_t>(oh),
                                static_cast<int32_t>(ow),
                                static_cast<int32_t>(filters)};
-  K2L_ASSIGN_OR_RETURN(ValueId out_shape, ctx.Op(OpKind::kConcatenation,
-                                                 {batch, ctx.ConstInts(rest)},
-                                                 ir::ConcatAttrs{0}));
+  K2L_ASSIGN_OR_RETURN(ValueId out_shape, OutputShapeWithBatch(ctx, x4, rest));
   ir::TransposeConvAttrs a;
   a.padding = s.padding;
   a.stride_h = sh;
@@ -374,20 +385,8 @@ Result<std::vector<ValueId>> ConvertConv3D(LayerContext& ctx, bool transpose) {
                         "Use groups=1")};
   }
   if (transpose) {
-    for (int64_t d : dilation) {
-      if (d != 1) {
-        return {
-            ctx.Invalid("dilation_rate != 1 has no LiteRT lowering for "
-                        "transposed convolutions",
-                        "Use dilation_rate=1")};
-      }
-    }
-    if (ctx.Has("output_padding")) {
-      return {
-          ctx.Invalid("output_padding is set, which CONV_3D_TRANSPOSE "
-                      "cannot express",
-                      "Use output_padding=None")};
-    }
+    K2L_RETURN_IF_ERROR(
+        CheckTransposeOptions(ctx, dilation, "CONV_3D_TRANSPOSE"));
   }
   ValueId x = ctx.input();
   if (ctx.rank(x) != 5) {
@@ -432,14 +431,7 @@ Result<std::vector<ValueId>> ConvertConv3D(LayerContext& ctx, bool transpose) {
       rest.push_back(static_cast<int32_t>(n));
     }
     rest.push_back(static_cast<int32_t>(filters));
-    // The batch of the output shape is read from the input at run time.
-    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x}));
-    K2L_ASSIGN_OR_RETURN(
-        ValueId batch, ctx.Op(OpKind::kSlice,
-                              {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
-    K2L_ASSIGN_OR_RETURN(ValueId out_shape, ctx.Op(OpKind::kConcatenation,
-                                                   {batch, ctx.ConstInts(rest)},
-                                                   ir::ConcatAttrs{0}));
+    K2L_ASSIGN_OR_RETURN(ValueId out_shape, OutputShapeWithBatch(ctx, x, rest));
     ins = {out_shape, filter, x};
   } else {
     ins = {x, filter};
