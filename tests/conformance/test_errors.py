@@ -24,13 +24,24 @@ def _save(model, path):
 
 
 def test_several_unsupported_layers_listed_together(tmp_path):
-    x = keras.Input((4, 6), name="x")
-    y = keras.layers.LSTM(3, name="lstm_a")(x)
-    z = keras.layers.Dense(4)(keras.layers.GRU(2, name="gru_b")(x))
+    x = keras.Input((4, 5, 6), name="x")
+    y = keras.layers.ConvLSTM1D(3, 2, name="lstm_a")(x)
+    z = keras.layers.Dense(4)(keras.layers.ConvLSTM1D(2, 3, name="lstm_b")(x))
     model = keras.Model(x, [y, z])
     err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
                          "cannot be converted")
-    assert "'lstm_a' (LSTM)" in err and "'gru_b' (GRU)" in err
+    assert "'lstm_a' (ConvLSTM1D)" in err and "'lstm_b' (ConvLSTM1D)" in err
+
+
+def test_unread_tensor_keyword_argument(tmp_path):
+    # Softmax takes a mask tensor by keyword; dropping it would be wrong.
+    x = keras.Input((4,), name="x")
+    m = keras.Input((4,), name="m", dtype="bool")
+    y = keras.layers.Softmax(name="sm")(x, mask=m)
+    model = keras.Model([x, m], y)
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'sm' (Softmax)")
+    assert "'mask' argument" in err
 
 
 def test_lambda_refused_as_code(tmp_path):

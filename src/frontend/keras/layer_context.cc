@@ -8,7 +8,8 @@ LayerContext::LayerContext(ir::Graph& graph, const json& config,
                            std::string class_name, std::string name,
                            std::vector<ir::ValueId> inputs, const json& args,
                            const json& kwargs,
-                           const WeightStore* weights, WeightPath weight_path)
+                           const WeightStore* weights, WeightPath weight_path,
+                           KwargTensors kwarg_inputs)
     : graph_(graph),
       config_(config),
       class_name_(std::move(class_name)),
@@ -17,7 +18,39 @@ LayerContext::LayerContext(ir::Graph& graph, const json& config,
       args_(args),
       kwargs_(kwargs),
       weights_(weights),
-      weight_path_(std::move(weight_path)) {}
+      weight_path_(std::move(weight_path)),
+      kwarg_inputs_(std::move(kwarg_inputs)) {}
+
+std::optional<std::vector<ir::ValueId>> LayerContext::KwargInputs(
+    const std::string& key) {
+  auto it = kwarg_inputs_.find(key);
+  if (it == kwarg_inputs_.end()) return std::nullopt;
+  used_kwargs_.insert(key);
+  return it->second;
+}
+
+Result<ir::ValueId> LayerContext::KwargInput(const std::string& key) {
+  auto v = KwargInputs(key);
+  if (!v) return ir::kNoValue;
+  if (v->size() != 1) {
+    return Invalid("its '" + key + "' argument holds " +
+                       std::to_string(v->size()) + " tensors, expected one",
+                   "Pass a single tensor as " + key);
+  }
+  return v->front();
+}
+
+Status LayerContext::RequireKwargInputsUsed() const {
+  for (const auto& [key, vals] : kwarg_inputs_) {
+    if (used_kwargs_.count(key) == 0) {
+      return Invalid("it is called with a tensor as its '" + key +
+                         "' argument, which its converter does not support",
+                     "Remove that argument, or file an issue with the model "
+                     "that needs it");
+    }
+  }
+  return Status::Ok();
+}
 
 std::string LayerContext::Describe() const {
   return "layer '" + name_ + "' (" + class_name_ + ")";
@@ -239,23 +272,45 @@ Result<std::vector<ir::TensorData>> LayerContext::Weights(
   }
   auto vars = weights_->Variables(weight_path_);
   if (!vars.ok()) return vars.status().WithContext(Describe());
+  return CheckedWeights(std::move(vars).value(), names, "");
+}
+
+Result<std::vector<ir::TensorData>> LayerContext::SubWeights(
+    const std::vector<std::string>& attrs,
+    const std::vector<std::string>& names, size_t legacy_offset) const {
+  if (weights_ == nullptr) {
+    return Status::Internal(Describe() + ": no weight store");
+  }
+  auto vars = weights_->SublayerVariables(weight_path_, attrs, legacy_offset,
+                                          names.size());
+  if (!vars.ok()) return vars.status().WithContext(Describe());
+  std::string sub;
+  for (const auto& a : attrs) sub += (sub.empty() ? "" : ".") + a;
+  return CheckedWeights(std::move(vars).value(), names, sub);
+}
+
+Result<std::vector<ir::TensorData>> LayerContext::CheckedWeights(
+    std::vector<ir::TensorData> vars, const std::vector<std::string>& names,
+    const std::string& sublayer) const {
   std::string expected;
   for (const auto& n : names) expected += (expected.empty() ? "" : ", ") + n;
-  if (vars->size() != names.size()) {
-    return Invalid("the weights file holds " + std::to_string(vars->size()) +
-                       " variables for it but its config implies " +
+  const std::string of = sublayer.empty() ? "it" : "its " + sublayer;
+  if (vars.size() != names.size()) {
+    return Invalid("the weights file holds " + std::to_string(vars.size()) +
+                       " variables for " + of + " but its config implies " +
                        std::to_string(names.size()) + " (" + expected + ")",
                    "The weights in " + weights_->Describe() +
                        " do not match the config; re-save the model so "
                        "both come from the same model");
   }
   std::vector<ir::TensorData> out;
-  for (size_t i = 0; i < vars->size(); ++i) {
-    if (!ir::IsFloat((*vars)[i].dtype())) {
-      out.push_back((*vars)[i]);  // counters and other integer state
+  for (size_t i = 0; i < vars.size(); ++i) {
+    if (!ir::IsFloat(vars[i].dtype())) {
+      out.push_back(vars[i]);  // counters and other integer state
       continue;
     }
-    auto f = ToFloat32((*vars)[i], Describe() + " variable '" + names[i] + "'");
+    std::string label = sublayer.empty() ? names[i] : sublayer + "." + names[i];
+    auto f = ToFloat32(vars[i], Describe() + " variable '" + label + "'");
     if (!f.ok()) return f.status();
     out.push_back(std::move(f).value());
   }

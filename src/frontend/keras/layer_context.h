@@ -4,7 +4,9 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -14,13 +16,17 @@
 
 namespace k2l::keras {
 
+// Tensors passed as keyword arguments of a call, by keyword, in order.
+using KwargTensors = std::map<std::string, std::vector<ir::ValueId>>;
+
 class LayerContext {
  public:
   LayerContext(ir::Graph& graph, const nlohmann::json& layer,
                std::string class_name, std::string name,
                std::vector<ir::ValueId> inputs, const nlohmann::json& args,
                const nlohmann::json& kwargs,
-               const WeightStore* weights, WeightPath weight_path);
+               const WeightStore* weights, WeightPath weight_path,
+               KwargTensors kwarg_inputs = {});
 
   const std::string& name() const { return name_; }
   const std::string& class_name() const { return class_name_; }
@@ -37,6 +43,14 @@ class LayerContext {
   // integers and `like` is an int tensor, else float32.
   Result<ir::ValueId> Arg(size_t i, ir::ValueId like = ir::kNoValue);
   ir::Graph& graph() { return graph_; }
+
+  // Tensors passed as keyword argument `key` (e.g. attention_mask,
+  // initial_state), or nullopt. Reading marks them used: a tensor argument
+  // no converter reads is an error, not silently dropped.
+  std::optional<std::vector<ir::ValueId>> KwargInputs(const std::string& key);
+  // The single tensor of keyword argument `key`, or kNoValue when absent.
+  Result<ir::ValueId> KwargInput(const std::string& key);
+  Status RequireKwargInputsUsed() const;
 
   size_t num_inputs() const { return inputs_.size(); }
   const std::vector<ir::ValueId>& inputs() const { return inputs_; }
@@ -76,6 +90,13 @@ class LayerContext {
   // {"kernel", "bias"}).
   Result<std::vector<ir::TensorData>> Weights(
       const std::vector<std::string>& names) const;
+  // Loads the variables of a sublayer saved under the attribute path
+  // `attrs` (e.g. {"cell"}, {"query_dense"}), as Weights does. In legacy .h5
+  // files, which list a layer's variables flat in creation order, the
+  // sublayer's are the names.size() variables from `legacy_offset` on.
+  Result<std::vector<ir::TensorData>> SubWeights(
+      const std::vector<std::string>& attrs,
+      const std::vector<std::string>& names, size_t legacy_offset) const;
   // Requires `t` to have shape `expected`, else an error saying the weights
   // contradict the config.
   Status ExpectWeightShape(const ir::TensorData& t, const std::string& what,
@@ -101,6 +122,9 @@ class LayerContext {
 
  private:
   Result<const nlohmann::json*> Field(const std::string& key) const;
+  Result<std::vector<ir::TensorData>> CheckedWeights(
+      std::vector<ir::TensorData> vars, const std::vector<std::string>& names,
+      const std::string& sublayer) const;
 
   ir::Graph& graph_;
   const nlohmann::json& config_;
@@ -111,6 +135,8 @@ class LayerContext {
   const nlohmann::json& kwargs_;
   const WeightStore* weights_;
   WeightPath weight_path_;
+  KwargTensors kwarg_inputs_;
+  std::set<std::string> used_kwargs_;
 };
 
 // Converts one layer call; returns its output values in Keras order.

@@ -255,11 +255,18 @@ class Lowerer {
   Result<std::vector<ir::ValueId>> CallLayer(const json& layer,
                                              const WeightPath& path,
                                              std::vector<ir::ValueId> ins,
+                                             KwargTensors kw_ins,
                                              const json& args,
                                              const json& kwargs) {
     std::string cls = ClassName(layer);
     std::string name = LayerName(layer);
     if (IsModelClass(cls)) {
+      if (!kw_ins.empty()) {
+        return Status::Invalid(
+            "model '" + name + "' (" + cls + ") is called with tensors as "
+            "keyword arguments (" + kw_ins.begin()->first + "), which a "
+            "nested model does not take. Pass its inputs positionally");
+      }
       K2L_ASSIGN_OR_RETURN(auto outs, Lower(layer, path, &ins));
       std::vector<ir::ValueId> ids;
       for (auto& [n, id] : outs) ids.push_back(id);
@@ -273,8 +280,11 @@ class Lowerer {
     static const json kEmpty = json::object();
     const json& cfg = layer.contains("config") ? layer["config"] : kEmpty;
     LayerContext ctx(g_, cfg, cls, name, std::move(ins), args, kwargs, weights_,
-                     path);
-    return info->convert(ctx);
+                     path, std::move(kw_ins));
+    K2L_ASSIGN_OR_RETURN(auto outs, info->convert(ctx));
+    // A tensor argument the converter did not read would be silently lost.
+    K2L_RETURN_IF_ERROR(ctx.RequireKwargInputsUsed());
+    return outs;
   }
 
   // Assigns each layer its weight-group path, as Keras' saving walk does.
@@ -343,7 +353,7 @@ class Lowerer {
     }
     std::string last = LayerName(model);
     for (size_t i = start; i < layers.size(); ++i) {
-      K2L_ASSIGN_OR_RETURN(auto outs, CallLayer(layers[i], paths[i], {x},
+      K2L_ASSIGN_OR_RETURN(auto outs, CallLayer(layers[i], paths[i], {x}, {},
                                                 json::array(), json::object()));
       if (outs.size() != 1) {
         return Status::Invalid("layer '" + LayerName(layers[i]) +
@@ -400,9 +410,11 @@ class Lowerer {
     struct Call {
       size_t layer;
       int node;
-      std::vector<TensorRef> refs;
+      std::vector<TensorRef> refs;  // positional tensors, then keyword ones
       json args;
       json kwargs;
+      // Keyword arguments holding tensors, with how many each holds.
+      std::vector<std::pair<std::string, size_t>> kw_tensors;
     };
     std::vector<Call> pending;
     bool keras2_nodes = false;  // tf.keras list-form inbound nodes
@@ -412,20 +424,18 @@ class Lowerer {
       const json& nodes = layer.value("inbound_nodes", json::array());
       int n = 0;
       for (const json& node : nodes) {
-        Call c{i, n++, {}, json::array(), json::object()};
+        Call c{i, n++, {}, json::array(), json::object(), {}};
         std::string lw = "layer '" + LayerName(layer) + "'";
         if (node.is_object()) {
           K2L_RETURN_IF_ERROR(
               CollectTensorRefs(node.value("args", json::array()), c.refs, lw));
-          std::vector<TensorRef> kw_refs;
           const json& kw = node.value("kwargs", json::object());
-          K2L_RETURN_IF_ERROR(CollectTensorRefs(kw, kw_refs, lw));
-          if (!kw_refs.empty()) {
-            return Status::Invalid(
-                lw + " (" + ClassName(layer) +
-                ") receives tensors as keyword arguments (" + kw.dump() +
-                "), which this converter does not support yet. Pass them "
-                "positionally");
+          for (const auto& [key, v] : kw.items()) {
+            size_t before = c.refs.size();
+            K2L_RETURN_IF_ERROR(CollectTensorRefs(v, c.refs, lw));
+            if (c.refs.size() > before) {
+              c.kw_tensors.push_back({key, c.refs.size() - before});
+            }
           }
           c.args = node.value("args", json::array());
           c.kwargs = kw;
@@ -473,9 +483,16 @@ class Lowerer {
           ++p;
           continue;
         }
-        K2L_ASSIGN_OR_RETURN(
-            auto outs,
-            CallLayer(layers[c.layer], paths[c.layer], ins, c.args, c.kwargs));
+        std::map<std::string, std::vector<ir::ValueId>> kw_ins;
+        for (auto it = c.kw_tensors.rbegin(); it != c.kw_tensors.rend();
+             ++it) {
+          auto first = ins.end() - static_cast<long>(it->second);
+          kw_ins[it->first].assign(first, ins.end());
+          ins.erase(first, ins.end());
+        }
+        K2L_ASSIGN_OR_RETURN(auto outs,
+                             CallLayer(layers[c.layer], paths[c.layer], ins,
+                                       std::move(kw_ins), c.args, c.kwargs));
         produced[{LayerName(layers[c.layer]), c.node}] = std::move(outs);
         pending.erase(pending.begin() + static_cast<long>(p));
         progress = true;

@@ -142,6 +142,14 @@ class Keras3WeightStore : public WeightStore {
     return group.ok() && group->has_value();
   }
 
+  Result<std::vector<ir::TensorData>> SublayerVariables(
+      const WeightPath& path, const std::vector<std::string>& attrs,
+      size_t /*legacy_offset*/, size_t /*count*/) const override {
+    WeightPath sub = path;
+    for (const auto& a : attrs) sub.push_back({a, ""});
+    return Variables(sub);
+  }
+
   std::string Describe() const override { return description_; }
 
  private:
@@ -272,6 +280,16 @@ class LegacyH5WeightStore : public WeightStore {
 
   bool HasLayer(const WeightPath& path) const override {
     return !path.empty() && file_.IsGroup(Join(root_, path.front().layer_name));
+  }
+
+  Result<std::vector<ir::TensorData>> SublayerVariables(
+      const WeightPath& path, const std::vector<std::string>& /*attrs*/,
+      size_t legacy_offset, size_t count) const override {
+    K2L_ASSIGN_OR_RETURN(auto all, Variables(path));
+    if (legacy_offset + count > all.size()) return std::vector<ir::TensorData>();
+    return std::vector<ir::TensorData>(
+        all.begin() + static_cast<long>(legacy_offset),
+        all.begin() + static_cast<long>(legacy_offset + count));
   }
 
   std::string Describe() const override { return "'" + file_.name() + "'"; }

@@ -51,6 +51,15 @@ class WeightStore {
   // layers, so a layer inside a nested model is found if its model is.
   virtual bool HasLayer(const WeightPath& path) const = 0;
 
+  // The variables of a sublayer of the layer at `path`, reached through the
+  // attribute names Keras saves it under (e.g. {"cell"}, or
+  // {"forward_layer", "cell"}). Keras 3 files nest a group per attribute.
+  // Legacy .h5 files list a layer's variables flat, in creation order: there
+  // the sublayer's are the `count` variables from `legacy_offset` on.
+  virtual Result<std::vector<ir::TensorData>> SublayerVariables(
+      const WeightPath& path, const std::vector<std::string>& attrs,
+      size_t legacy_offset, size_t count) const = 0;
+
   // A short description for error messages, e.g. "model.weights.h5 in m.keras".
   virtual std::string Describe() const = 0;
 };
