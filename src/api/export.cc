@@ -95,6 +95,7 @@ Result<ExportReport> Export(const std::string& source, const std::string& output
   for (const ir::Port& p : graph.outputs()) {
     report.outputs.push_back({p.name, PortType(graph.value(p.value))});
   }
+  report.notes = graph.notes();
   report.op_counts = stats.op_counts;
   report.file_bytes = stats.file_bytes;
   report.constant_bytes = stats.constant_bytes;

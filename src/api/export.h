@@ -30,6 +30,9 @@ struct ExportReport {
   size_t constant_bytes = 0;
   std::vector<std::pair<std::string, double>> stage_ms;  // in order
   std::vector<std::string> warnings;
+  // Lowering choices worth knowing, e.g. whether a recurrent layer was
+  // unrolled or looped, and why.
+  std::vector<std::string> notes;
 };
 
 // Converts the Keras model at `source` (a `.keras` file, its unzipped

@@ -50,6 +50,7 @@ void PrintSummary(const std::string& out, const k2l::ExportReport& r) {
   }
   std::printf(" total %.1f ms\n", sum);
   std::fflush(stdout);
+  for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
   for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
 }
 

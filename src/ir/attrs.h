@@ -107,12 +107,19 @@ struct ResizeAttrs {
   bool half_pixel_centers = false;
   bool operator==(const ResizeAttrs&) const = default;
 };
+struct WhileAttrs {
+  // Subgraph indices in the main graph (1-based; see Graph::AddSubgraph).
+  int cond = 0;
+  int body = 0;
+  bool operator==(const WhileAttrs&) const = default;
+};
 
 using Attrs =
     std::variant<NoAttrs, BinaryAttrs, FullyConnectedAttrs, Conv2DAttrs,
                  DepthwiseConv2DAttrs, Conv3DAttrs, TransposeConvAttrs,
                  Pool2DAttrs, BatchMatMulAttrs, GeluAttrs, LeakyReluAttrs,
                  SoftmaxAttrs, ReduceAttrs, ConcatAttrs, StridedSliceAttrs,
-                 GatherAttrs, SqueezeAttrs, SplitAttrs, ResizeAttrs>;
+                 GatherAttrs, SqueezeAttrs, SplitAttrs, ResizeAttrs,
+                 WhileAttrs>;
 
 }  // namespace k2l::ir

@@ -16,8 +16,22 @@ void DumpValue(std::ostringstream& os, const Graph& g, ValueId id) {
 }
 }  // namespace
 
+namespace {
+void DumpGraph(std::ostringstream& os, const Graph& g);
+}  // namespace
+
 std::string Dump(const Graph& g) {
   std::ostringstream os;
+  DumpGraph(os, g);
+  for (int i = 1; i <= g.num_subgraphs(); ++i) {
+    os << "subgraph " << i << " '" << g.subgraph(i).name() << "':\n";
+    DumpGraph(os, g.subgraph(i));
+  }
+  return os.str();
+}
+
+namespace {
+void DumpGraph(std::ostringstream& os, const Graph& g) {
   for (const Port& p : g.inputs()) {
     os << "input " << p.name << " ";
     DumpValue(os, g, p.value);
@@ -40,7 +54,7 @@ std::string Dump(const Graph& g) {
     DumpValue(os, g, p.value);
     os << "\n";
   }
-  return os.str();
 }
+}  // namespace
 
 }  // namespace k2l::ir

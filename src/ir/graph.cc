@@ -138,6 +138,12 @@ void Graph::ReplaceAllUses(ValueId from, ValueId to) {
   }
 }
 
+int Graph::AddSubgraph(std::string name) {
+  subgraphs_.push_back(std::make_unique<Graph>());
+  subgraphs_.back()->name_ = std::move(name);
+  return static_cast<int>(subgraphs_.size());
+}
+
 std::string Graph::FreshName(std::string_view base) {
   return std::string(base) + ";" + std::to_string(name_counter_++);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,6 +108,19 @@ class Graph {
   // Name hint for values created by a frontend; made unique by the writer.
   std::string FreshName(std::string_view base);
 
+  // Subgraphs called by control-flow ops (the cond and body of a While).
+  // Only the main graph holds them; they are numbered from 1, as in the
+  // file, where the main graph is subgraph 0.
+  int AddSubgraph(std::string name);
+  Graph& subgraph(int index) { return *subgraphs_.at(index - 1); }
+  const Graph& subgraph(int index) const { return *subgraphs_.at(index - 1); }
+  int num_subgraphs() const { return static_cast<int>(subgraphs_.size()); }
+  const std::string& name() const { return name_; }
+
+  // Notes for the conversion summary, e.g. which lowering a layer chose.
+  std::vector<std::string>& notes() { return notes_; }
+  const std::vector<std::string>& notes() const { return notes_; }
+
  private:
   ValueId NewValue(std::string name, DType dtype, Shape shape);
   std::vector<Value> values_;
@@ -114,6 +128,9 @@ class Graph {
   std::vector<Port> inputs_;
   std::vector<Port> outputs_;
   int name_counter_ = 0;
+  std::string name_ = "main";
+  std::vector<std::unique_ptr<Graph>> subgraphs_;
+  std::vector<std::string> notes_;
 };
 
 // Infers the output types of an op from its inputs (in ir/infer/).

@@ -223,6 +223,21 @@ WrittenOptions Squeeze(FBB& f, const Graph&, const Op& op) {
   b.add_squeeze_dims(dims);
   return Opt(fb::BuiltinOptions::SqueezeOptions, b.Finish());
 }
+WrittenOptions Fill(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::FillOptions, fb::CreateFillOptions(f));
+}
+
+WrittenOptions DynamicUpdateSlice(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::DynamicUpdateSliceOptions,
+             fb::CreateDynamicUpdateSliceOptions(f));
+}
+
+WrittenOptions While(FBB& f, const Graph&, const Op& op) {
+  const auto& a = A<ir::WhileAttrs>(op);
+  return Opt(fb::BuiltinOptions::WhileOptions,
+             fb::CreateWhileOptions(f, a.cond, a.body));
+}
+
 WrittenOptions Split(FBB& f, const Graph&, const Op& op) {
   fb::SplitOptionsBuilder b(f);
   b.add_num_splits(A<ir::SplitAttrs>(op).num_splits);
@@ -292,6 +307,14 @@ WrittenOptions GreaterOpt(FBB& f, const Graph&, const Op&) {
 WrittenOptions GreaterEqualOpt(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::GreaterEqualOptions,
              fb::GreaterEqualOptionsBuilder(f).Finish());
+}
+WrittenOptions NotEqualOpt(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::NotEqualOptions,
+             fb::NotEqualOptionsBuilder(f).Finish());
+}
+WrittenOptions LogicalAndOpt(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::LogicalAndOptions,
+             fb::LogicalAndOptionsBuilder(f).Finish());
 }
 WrittenOptions LessOpt(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::LessOptions,
@@ -377,6 +400,12 @@ const OpTableEntry kTable[] = {
     K2L_ROW(Shape, SHAPE, "1.10.0", V1, ShapeOpt)
     K2L_ROW(ResizeNearestNeighbor, RESIZE_NEAREST_NEIGHBOR, "1.13.1", V1, ResizeNearest)
     K2L_ROW(ResizeBilinear, RESIZE_BILINEAR, "1.7.0", V1, ResizeBilinear)
+    K2L_ROW(Fill, FILL, "1.13.0", V1, Fill)
+    K2L_ROW(DynamicUpdateSlice, DYNAMIC_UPDATE_SLICE, "2.9.0", V1, DynamicUpdateSlice)
+    K2L_ROW(While, WHILE, "1.15.0", V1, While)
+    K2L_ROW(NotEqual, NOT_EQUAL, "1.14.0", V1, NotEqualOpt)
+    K2L_ROW(LogicalAnd, LOGICAL_AND, "1.14.0", V1, LogicalAndOpt)
+    K2L_ROW(ReduceAny, REDUCE_ANY, "1.11.0", V1, Reducer)
 #undef K2L_ROW
 };
 // clang-format on

@@ -49,9 +49,16 @@ class ModelWriter {
 
   static size_t InitialSize(const ir::Graph& g) {
     size_t n = 1 << 16;
-    for (ir::ValueId id = 0; id < static_cast<ir::ValueId>(g.num_values()); ++id) {
-      if (g.value(id).is_constant()) n += g.value(id).constant->bytes().size() + 16;
-    }
+    auto add = [&n](const ir::Graph& sg) {
+      for (ir::ValueId id = 0; id < static_cast<ir::ValueId>(sg.num_values());
+           ++id) {
+        if (sg.value(id).is_constant()) {
+          n += sg.value(id).constant->bytes().size() + 16;
+        }
+      }
+    };
+    add(g);
+    for (int i = 1; i <= g.num_subgraphs(); ++i) add(g.subgraph(i));
     return n;
   }
 
@@ -60,69 +67,17 @@ class ModelWriter {
     fbb_.ForceDefaults(false);
     // buffers[0]: the empty sentinel every non-constant tensor points at.
     buffers_.push_back(fb::CreateBuffer(fbb_));
-    tensor_of_.assign(g_.num_values(), -1);
-
-    std::vector<flatbuffers::Offset<fb::Operator>> ops;
     std::string min_runtime = "1.5.0";
-    for (const ir::Op& op : g_.ops()) {
-      const OpTableEntry& e = LookupOp(op.kind);
-      int version = e.version(g_, op);
-      K2L_ASSIGN_OR_RETURN(int opcode, OpcodeIndex(e.code, version));
-      if (VersionLess(min_runtime, e.min_runtime)) min_runtime = e.min_runtime;
-      std::vector<int32_t> ins, outs;
-      for (ir::ValueId v : op.inputs) {
-        if (v == ir::kNoValue) {
-          ins.push_back(-1);
-        } else {
-          K2L_ASSIGN_OR_RETURN(int t, Tensor(v));
-          ins.push_back(t);
-        }
-      }
-      for (ir::ValueId v : op.outputs) {
-        K2L_ASSIGN_OR_RETURN(int t, Tensor(v));
-        outs.push_back(t);
-      }
-      WrittenOptions o = e.write_options(fbb_, g_, op);
-      auto in_vec = fbb_.CreateVector(ins);
-      auto out_vec = fbb_.CreateVector(outs);
-      fb::OperatorBuilder b(fbb_);
-      b.add_opcode_index(static_cast<uint32_t>(opcode));
-      b.add_inputs(in_vec);
-      b.add_outputs(out_vec);
-      if (o.type != fb::BuiltinOptions::NONE) {
-        b.add_builtin_options_type(o.type);
-        b.add_builtin_options(o.offset);
-      }
-      ops.push_back(b.Finish());
-      ++op_counts_[fb::EnumNameBuiltinOperator(e.code)];
-    }
-
-    std::vector<int32_t> sub_inputs, sub_outputs;
+    std::vector<flatbuffers::Offset<fb::SubGraph>> subgraphs;
     std::vector<flatbuffers::Offset<fb::TensorMap>> sig_in, sig_out;
-    for (const ir::Port& p : g_.inputs()) {
-      K2L_ASSIGN_OR_RETURN(int t, Tensor(p.value, p.name));
-      sub_inputs.push_back(t);
-      sig_in.push_back(fb::CreateTensorMap(fbb_, fbb_.CreateString(p.name), t));
+    K2L_ASSIGN_OR_RETURN(auto main_sg,
+                         BuildSubgraph(g_, min_runtime, &sig_in, &sig_out));
+    subgraphs.push_back(main_sg);
+    for (int i = 1; i <= g_.num_subgraphs(); ++i) {
+      K2L_ASSIGN_OR_RETURN(
+          auto sg, BuildSubgraph(g_.subgraph(i), min_runtime, nullptr, nullptr));
+      subgraphs.push_back(sg);
     }
-    for (const ir::Port& p : g_.outputs()) {
-      K2L_ASSIGN_OR_RETURN(int t, Tensor(p.value, p.name));
-      sub_outputs.push_back(t);
-      sig_out.push_back(
-          fb::CreateTensorMap(fbb_, fbb_.CreateString(p.name), t));
-    }
-
-    auto tensors = fbb_.CreateVector(tensors_);
-    auto sg_in = fbb_.CreateVector(sub_inputs);
-    auto sg_out = fbb_.CreateVector(sub_outputs);
-    auto sg_ops = fbb_.CreateVector(ops);
-    auto sg_name = fbb_.CreateString("main");
-    fb::SubGraphBuilder sgb(fbb_);
-    sgb.add_tensors(tensors);
-    sgb.add_inputs(sg_in);
-    sgb.add_outputs(sg_out);
-    sgb.add_operators(sg_ops);
-    sgb.add_name(sg_name);
-    auto subgraph = sgb.Finish();
 
     // min_runtime_version: a NUL-padded 16-byte string, as LiteRT's own
     // converter writes it.
@@ -139,7 +94,7 @@ class ModelWriter {
         fbb_.CreateString("serving_default"), /*subgraph_index=*/0);
 
     auto opcodes = fbb_.CreateVector(opcodes_);
-    auto subgraphs = fbb_.CreateVector(std::vector{subgraph});
+    auto subgraph_vec = fbb_.CreateVector(subgraphs);
     auto description = fbb_.CreateString("keras2litert");
     auto buffers = fbb_.CreateVector(buffers_);
     auto metadata = fbb_.CreateVector(std::vector{meta});
@@ -147,7 +102,7 @@ class ModelWriter {
     fb::ModelBuilder mb(fbb_);
     mb.add_version(3);
     mb.add_operator_codes(opcodes);
-    mb.add_subgraphs(subgraphs);
+    mb.add_subgraphs(subgraph_vec);
     mb.add_description(description);
     mb.add_buffers(buffers);
     mb.add_metadata(metadata);
@@ -158,7 +113,7 @@ class ModelWriter {
       stats->file_bytes = fbb_.GetSize();
       stats->constant_bytes = constant_bytes_;
       stats->num_buffers = buffers_.size();
-      stats->num_tensors = tensors_.size();
+      stats->num_tensors = num_tensors_;
       stats->op_counts = op_counts_;
     }
     return Status::Ok();
@@ -168,6 +123,82 @@ class ModelWriter {
   size_t Size() const { return fbb_.GetSize(); }
 
  private:
+  // Writes one subgraph: its tensors, operators and ports. The main graph
+  // also fills the signature's tensor maps.
+  Result<flatbuffers::Offset<fb::SubGraph>> BuildSubgraph(
+      const ir::Graph& g, std::string& min_runtime,
+      std::vector<flatbuffers::Offset<fb::TensorMap>>* sig_in,
+      std::vector<flatbuffers::Offset<fb::TensorMap>>* sig_out) {
+    cur_ = &g;
+    tensors_.clear();
+    tensor_of_.assign(g.num_values(), -1);
+    std::vector<flatbuffers::Offset<fb::Operator>> ops;
+    for (const ir::Op& op : g.ops()) {
+      const OpTableEntry& e = LookupOp(op.kind);
+      int version = e.version(g, op);
+      K2L_ASSIGN_OR_RETURN(int opcode, OpcodeIndex(e.code, version));
+      if (VersionLess(min_runtime, e.min_runtime)) min_runtime = e.min_runtime;
+      std::vector<int32_t> ins, outs;
+      for (ir::ValueId v : op.inputs) {
+        if (v == ir::kNoValue) {
+          ins.push_back(-1);
+        } else {
+          K2L_ASSIGN_OR_RETURN(int t, Tensor(v));
+          ins.push_back(t);
+        }
+      }
+      for (ir::ValueId v : op.outputs) {
+        K2L_ASSIGN_OR_RETURN(int t, Tensor(v));
+        outs.push_back(t);
+      }
+      WrittenOptions o = e.write_options(fbb_, g, op);
+      auto in_vec = fbb_.CreateVector(ins);
+      auto out_vec = fbb_.CreateVector(outs);
+      fb::OperatorBuilder b(fbb_);
+      b.add_opcode_index(static_cast<uint32_t>(opcode));
+      b.add_inputs(in_vec);
+      b.add_outputs(out_vec);
+      if (o.type != fb::BuiltinOptions::NONE) {
+        b.add_builtin_options_type(o.type);
+        b.add_builtin_options(o.offset);
+      }
+      ops.push_back(b.Finish());
+      ++op_counts_[fb::EnumNameBuiltinOperator(e.code)];
+    }
+
+    std::vector<int32_t> sub_inputs, sub_outputs;
+    for (const ir::Port& p : g.inputs()) {
+      K2L_ASSIGN_OR_RETURN(int t, Tensor(p.value, p.name));
+      sub_inputs.push_back(t);
+      if (sig_in) {
+        sig_in->push_back(
+            fb::CreateTensorMap(fbb_, fbb_.CreateString(p.name), t));
+      }
+    }
+    for (const ir::Port& p : g.outputs()) {
+      K2L_ASSIGN_OR_RETURN(int t, Tensor(p.value, p.name));
+      sub_outputs.push_back(t);
+      if (sig_out) {
+        sig_out->push_back(
+            fb::CreateTensorMap(fbb_, fbb_.CreateString(p.name), t));
+      }
+    }
+
+    auto tensors = fbb_.CreateVector(tensors_);
+    auto sg_in = fbb_.CreateVector(sub_inputs);
+    auto sg_out = fbb_.CreateVector(sub_outputs);
+    auto sg_ops = fbb_.CreateVector(ops);
+    auto sg_name = fbb_.CreateString(g.name());
+    fb::SubGraphBuilder sgb(fbb_);
+    sgb.add_tensors(tensors);
+    sgb.add_inputs(sg_in);
+    sgb.add_outputs(sg_out);
+    sgb.add_operators(sg_ops);
+    sgb.add_name(sg_name);
+    num_tensors_ += tensors_.size();
+    return sgb.Finish();
+  }
+
   Result<int> OpcodeIndex(fb::BuiltinOperator code, int version) {
     auto key = std::make_pair(static_cast<int>(code), version);
     auto it = opcode_index_.find(key);
@@ -206,7 +237,7 @@ class ModelWriter {
   // overrides the value's own name (graph ports use their signature names).
   Result<int> Tensor(ir::ValueId v, const std::string& name = "") {
     if (tensor_of_[v] >= 0) return tensor_of_[v];
-    const ir::Value& val = g_.value(v);
+    const ir::Value& val = cur_->value(v);
     std::vector<int32_t> shape, signature;
     bool dynamic = false;
     for (int64_t d : val.shape) {
@@ -241,6 +272,8 @@ class ModelWriter {
   }
 
   const ir::Graph& g_;
+  const ir::Graph* cur_ = nullptr;  // the subgraph being written
+  size_t num_tensors_ = 0;
   FBB fbb_;
   std::vector<flatbuffers::Offset<fb::Buffer>> buffers_;
   std::vector<flatbuffers::Offset<fb::Tensor>> tensors_;

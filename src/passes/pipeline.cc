@@ -16,20 +16,42 @@ constexpr Pass kPipeline[] = {
 };
 }  // namespace
 
+namespace {
+// Runs one pass on the main graph and on every subgraph, verifying each.
+Status RunOnAll(const Pass& p, ir::Graph& g) {
+  auto run = [&p](ir::Graph& sg) -> Status {
+    Status s = p.run(sg);
+    if (!s.ok()) return s.WithContext(std::string("pass ") + p.name);
+    s = ir::Verify(sg);
+    if (!s.ok()) {
+      return s.WithContext(std::string("after pass ") + p.name +
+                           ", subgraph '" + sg.name() + "' is invalid");
+    }
+    return Status::Ok();
+  };
+  for (int i = 1; i <= g.num_subgraphs(); ++i) {
+    K2L_RETURN_IF_ERROR(run(g.subgraph(i)));
+  }
+  // The main graph last: its While ops check their subgraphs' ports.
+  return run(g);
+}
+}  // namespace
+
 Status RunPipeline(ir::Graph& g, const PipelineOptions& options) {
+  for (int i = 1; i <= g.num_subgraphs(); ++i) {
+    Status s = ir::Verify(g.subgraph(i));
+    if (!s.ok()) {
+      return s.WithContext("the lowered subgraph '" + g.subgraph(i).name() +
+                           "' is invalid");
+    }
+  }
   {
     Status s = ir::Verify(g);
     if (!s.ok()) return s.WithContext("the lowered graph is invalid");
   }
   if (options.after_pass) options.after_pass("lower", g);
   for (const Pass& p : kPipeline) {
-    Status s = p.run(g);
-    if (!s.ok()) return s.WithContext(std::string("pass ") + p.name);
-    s = ir::Verify(g);
-    if (!s.ok()) {
-      return s.WithContext(std::string("after pass ") + p.name +
-                           ", the graph is invalid");
-    }
+    K2L_RETURN_IF_ERROR(RunOnAll(p, g));
     if (options.after_pass) options.after_pass(p.name, g);
   }
   return Status::Ok();

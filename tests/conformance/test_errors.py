@@ -204,3 +204,59 @@ def test_transposed_conv_options_without_lowering(tmp_path, layer, fragment):
     err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
                          "'up' (Conv2DTranspose)")
     assert fragment in err
+
+
+def test_stateful_rnn_refused(tmp_path):
+    x = keras.Input(batch_shape=(2, 5, 3), name="x")
+    model = keras.Model(x, keras.layers.LSTM(4, stateful=True, name="st")(x))
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'st' (LSTM): it is stateful")
+    assert "initial_state" in err and "return_state=True" in err
+
+
+@keras.saving.register_keras_serializable(package="k2l_test")
+class _MinimalCell(keras.layers.Layer):
+    def __init__(self, units, **kw):
+        super().__init__(**kw)
+        self.units = units
+        self.state_size = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units))
+
+    def call(self, inputs, states):
+        h = keras.ops.matmul(inputs, self.kernel) + states[0]
+        return h, [h]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def test_custom_rnn_cell_refused(tmp_path):
+    x = keras.Input((5, 3), name="x")
+    model = keras.Model(x, keras.layers.RNN(_MinimalCell(4), name="custom")(x))
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'custom' (RNN): its cell is '_MinimalCell'")
+    assert "LSTMCell, GRUCell and SimpleRNNCell" in err
+
+
+def test_mask_into_layer_that_cannot_apply_it(tmp_path):
+    # Functional: the mask arrives as the call's `mask` keyword tensor.
+    ids = keras.Input((6,), dtype="int32", name="ids")
+    e = keras.layers.Embedding(10, 4, mask_zero=True)(ids)
+    y = keras.layers.GlobalAveragePooling1D(name="gap")(e)
+    model = keras.Model(ids, y)
+    _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                   "'gap' (GlobalAveragePooling1D): it is called with a "
+                   "tensor as its 'mask' argument")
+
+
+def test_implicit_mask_into_layer_that_cannot_apply_it(tmp_path):
+    # Sequential: no mask in the file; the replayed mask reaches the pooling.
+    model = keras.Sequential([
+        keras.Input((6,), dtype="int32"),
+        keras.layers.Embedding(10, 4, mask_zero=True),
+        keras.layers.GlobalAveragePooling1D(name="gap"),
+    ])
+    _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                   "'gap' (GlobalAveragePooling1D): receives a Keras mask")

@@ -153,3 +153,98 @@ TEST(WriteFileAtomically, LeavesNothingBehindOnFailure) {
 
 }  // namespace
 }  // namespace k2l::litert
+
+namespace k2l::litert {
+namespace {
+
+// A counting loop: while (i < n) { i = i + 1; acc = acc * 2 }.
+ir::Graph CountingLoop() {
+  Graph g;
+  ValueId n = g.AddInput("n", DType::kInt32, {});
+  ValueId acc = g.AddInput("acc", DType::kFloat32, {kDynamic, 3});
+  int cond = g.AddSubgraph("cond");
+  int body = g.AddSubgraph("body");
+  for (int s : {cond, body}) {
+    Graph& sg = g.subgraph(s);
+    sg.AddInput("i", DType::kInt32, {});
+    sg.AddInput("n", DType::kInt32, {});
+    sg.AddInput("acc", DType::kFloat32, {kDynamic, 3});
+  }
+  {
+    Graph& c = g.subgraph(cond);
+    ValueId less =
+        *c.Add(OpKind::kLess, {c.inputs()[0].value, c.inputs()[1].value},
+               ir::NoAttrs{}, "less");
+    c.outputs().push_back({"continue", less});
+  }
+  {
+    Graph& b = g.subgraph(body);
+    ValueId one = b.AddConstant(
+        ir::TensorData::FromVector(DType::kInt32, {}, std::vector<int32_t>{1}),
+        "one");
+    ValueId i2 = *b.Add(OpKind::kAdd, {b.inputs()[0].value, one},
+                        ir::BinaryAttrs{}, "inc");
+    ValueId two = b.AddScalarFloat(2.0f, "two");
+    ValueId a2 = *b.Add(OpKind::kMul, {b.inputs()[2].value, two},
+                        ir::BinaryAttrs{}, "double");
+    b.outputs().push_back({"i", i2});
+    b.outputs().push_back({"n", b.inputs()[1].value});
+    b.outputs().push_back({"acc", a2});
+  }
+  ValueId zero = g.AddConstant(
+      ir::TensorData::FromVector(DType::kInt32, {}, std::vector<int32_t>{0}),
+      "zero");
+  auto outs = g.AddOp(OpKind::kWhile, {zero, n, acc},
+                      ir::WhileAttrs{cond, body}, "loop");
+  EXPECT_TRUE(outs.ok()) << outs.status().message();
+  g.outputs().push_back({"result", (*outs)[2]});
+  return g;
+}
+
+TEST(Writer, WritesWhileSubgraphs) {
+  Graph g = CountingLoop();
+  ASSERT_TRUE(ir::Verify(g).ok());
+  auto bytes = Serialize(g, nullptr);
+  ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+  flatbuffers::Verifier v(bytes->data(), bytes->size());
+  ASSERT_TRUE(fb::VerifyModelBuffer(v));
+  const fb::Model* m = fb::GetModel(bytes->data());
+  ASSERT_EQ(m->subgraphs()->size(), 3u);
+  EXPECT_EQ(m->subgraphs()->Get(1)->name()->str(), "cond");
+  EXPECT_EQ(m->subgraphs()->Get(2)->name()->str(), "body");
+  // The body's pass-through output is its input tensor.
+  const fb::SubGraph* b = m->subgraphs()->Get(2);
+  EXPECT_EQ(b->outputs()->Get(1), b->inputs()->Get(1));
+  const fb::Operator* w = m->subgraphs()->Get(0)->operators()->Get(0);
+  ASSERT_EQ(w->builtin_options_type(), fb::BuiltinOptions::WhileOptions);
+  EXPECT_EQ(w->builtin_options_as_WhileOptions()->cond_subgraph_index(), 1);
+  EXPECT_EQ(w->builtin_options_as_WhileOptions()->body_subgraph_index(), 2);
+  // Only the main graph has a signature.
+  EXPECT_EQ(m->signature_defs()->size(), 1u);
+  EXPECT_EQ(m->signature_defs()->Get(0)->subgraph_index(), 0u);
+}
+
+TEST(Writer, WhileRejectsMismatchedLoopVariables) {
+  Graph g = CountingLoop();
+  // A fourth loop variable the subgraphs do not take.
+  ValueId extra = g.AddScalarFloat(1.0f, "extra");
+  auto r = g.AddOp(
+      OpKind::kWhile,
+      {g.inputs()[0].value, g.inputs()[0].value, g.inputs()[1].value, extra},
+      ir::WhileAttrs{1, 2}, "bad");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("loop variables"), std::string::npos);
+  // A loop variable of the wrong dtype.
+  r = g.AddOp(OpKind::kWhile,
+              {g.inputs()[0].value, g.inputs()[0].value, g.inputs()[0].value},
+              ir::WhileAttrs{1, 2}, "bad2");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("loop variable 2"), std::string::npos);
+  // Subgraph indices out of range.
+  r = g.AddOp(OpKind::kWhile, {g.inputs()[0].value}, ir::WhileAttrs{1, 7},
+              "bad3");
+  ASSERT_FALSE(r.ok());
+}
+
+}  // namespace
+}  // namespace k2l::litert

@@ -40,6 +40,27 @@ Result<ir::ValueId> LayerContext::KwargInput(const std::string& key) {
   return v->front();
 }
 
+ir::ValueId LayerContext::InputMask(size_t i) {
+  if (i == 0) {
+    auto kw = KwargInputs("mask");
+    if (kw && kw->size() == 1) return kw->front();
+  }
+  return i < input_masks_.size() ? input_masks_[i] : ir::kNoValue;
+}
+
+bool LayerContext::has_input_mask() const {
+  for (ir::ValueId m : input_masks_) {
+    if (m != ir::kNoValue) return true;
+  }
+  return false;
+}
+
+void LayerContext::SetOutputMask(size_t i, ir::ValueId mask) {
+  if (output_masks_.size() <= i) output_masks_.resize(i + 1, ir::kNoValue);
+  output_masks_[i] = mask;
+  output_masks_set_ = true;
+}
+
 Status LayerContext::RequireKwargInputsUsed() const {
   for (const auto& [key, vals] : kwarg_inputs_) {
     if (used_kwargs_.count(key) == 0) {
@@ -50,6 +71,24 @@ Status LayerContext::RequireKwargInputsUsed() const {
     }
   }
   return Status::Ok();
+}
+
+LayerContext LayerContext::ForGraph(ir::Graph& g) const {
+  return LayerContext(g, config_, class_name_, name_, inputs_, args_, kwargs_,
+                      weights_, weight_path_);
+}
+
+LayerContext LayerContext::Sublayer(const json& layer_config,
+                                    std::string class_name, std::string name,
+                                    std::vector<ir::ValueId> inputs,
+                                    const std::vector<std::string>& attrs) const {
+  static const json kNoArgs = json::array();
+  static const json kNoKwargs = json::object();
+  WeightPath path = weight_path_;
+  for (const auto& a : attrs) path.push_back({a, ""});
+  return LayerContext(graph_, layer_config, std::move(class_name),
+                      std::move(name), std::move(inputs), kNoArgs, kNoKwargs,
+                      weights_, std::move(path));
 }
 
 std::string LayerContext::Describe() const {

@@ -43,6 +43,14 @@ class LayerContext {
   // integers and `like` is an int tensor, else float32.
   Result<ir::ValueId> Arg(size_t i, ir::ValueId like = ir::kNoValue);
   ir::Graph& graph() { return graph_; }
+  // The same layer adding its ops to another graph (a While's body).
+  LayerContext ForGraph(ir::Graph& g) const;
+  // A sublayer (e.g. TimeDistributed's `layer`) with its own config, whose
+  // weights are saved under the attribute path `attrs` of this layer.
+  LayerContext Sublayer(const nlohmann::json& layer_config,
+                        std::string class_name, std::string name,
+                        std::vector<ir::ValueId> inputs,
+                        const std::vector<std::string>& attrs) const;
 
   // Tensors passed as keyword argument `key` (e.g. attention_mask,
   // initial_state), or nullopt. Reading marks them used: a tensor argument
@@ -51,6 +59,24 @@ class LayerContext {
   // The single tensor of keyword argument `key`, or kNoValue when absent.
   Result<ir::ValueId> KwargInput(const std::string& key);
   Status RequireKwargInputsUsed() const;
+
+  // Keras masks (from Masking, Embedding(mask_zero=True)) travel beside
+  // tensors. InputMask is the [batch, time] mask of
+  // positional input `i`, or kNoValue. A converter that applies it calls
+  // MarkMaskUsed; one that makes a mask (or changes it) sets its outputs'.
+  // Keras 3 Functional files record the mask as the call's `mask` keyword
+  // tensor, which comes first; Sequential models and tf.keras files leave
+  // it implicit, and the lowering replays it (see masking.h).
+  ir::ValueId InputMask(size_t i);
+  bool has_input_mask() const;
+  void MarkMaskUsed() { mask_used_ = true; }
+  bool mask_used() const { return mask_used_; }
+  void SetOutputMask(size_t i, ir::ValueId mask);
+  const std::vector<ir::ValueId>& output_masks() const { return output_masks_; }
+  bool output_masks_set() const { return output_masks_set_; }
+  void SetInputMasks(std::vector<ir::ValueId> masks) {
+    input_masks_ = std::move(masks);
+  }
 
   size_t num_inputs() const { return inputs_.size(); }
   const std::vector<ir::ValueId>& inputs() const { return inputs_; }
@@ -137,6 +163,10 @@ class LayerContext {
   WeightPath weight_path_;
   KwargTensors kwarg_inputs_;
   std::set<std::string> used_kwargs_;
+  std::vector<ir::ValueId> input_masks_;
+  std::vector<ir::ValueId> output_masks_;
+  bool output_masks_set_ = false;
+  bool mask_used_ = false;
 };
 
 // Converts one layer call; returns its output values in Keras order.

@@ -8,6 +8,7 @@
 // Keras 3, `input_layers`/`output_layers` count a nested Functional's
 // built-in node too, so their indices are one higher for such layers.
 #include "frontend/keras/model_lowering.h"
+#include "frontend/keras/masking.h"
 
 #include <map>
 #include <regex>
@@ -260,7 +261,21 @@ class Lowerer {
                                              const json& kwargs) {
     std::string cls = ClassName(layer);
     std::string name = LayerName(layer);
+    std::vector<ir::ValueId> in_masks;
+    bool masked = false;
+    for (ir::ValueId v : ins) {
+      auto it = implicit_masks_ ? mask_of_.find(v) : mask_of_.end();
+      in_masks.push_back(it == mask_of_.end() ? ir::kNoValue : it->second);
+      masked |= it != mask_of_.end();
+    }
     if (IsModelClass(cls)) {
+      if (masked) {
+        return Status::Invalid(
+            "model '" + name + "' (" + cls + ") receives a Keras mask (from "
+            "a Masking layer or Embedding(mask_zero=True)) across its "
+            "boundary, which this converter does not carry into a nested "
+            "model. Flatten the nested model into the outer one");
+      }
       if (!kw_ins.empty()) {
         return Status::Invalid(
             "model '" + name + "' (" + cls + ") is called with tensors as "
@@ -281,10 +296,55 @@ class Lowerer {
     const json& cfg = layer.contains("config") ? layer["config"] : kEmpty;
     LayerContext ctx(g_, cfg, cls, name, std::move(ins), args, kwargs, weights_,
                      path, std::move(kw_ins));
+    ctx.SetInputMasks(in_masks);
     K2L_ASSIGN_OR_RETURN(auto outs, info->convert(ctx));
     // A tensor argument the converter did not read would be silently lost.
     K2L_RETURN_IF_ERROR(ctx.RequireKwargInputsUsed());
+    if (implicit_masks_) {
+      K2L_RETURN_IF_ERROR(PropagateMasks(ctx, outs, in_masks));
+    }
     return outs;
+  }
+
+  // Applies Keras' mask rules after a layer call (see masking.h).
+  Status PropagateMasks(const LayerContext& ctx,
+                        const std::vector<ir::ValueId>& outs,
+                        const std::vector<ir::ValueId>& in_masks) {
+    MaskRule rule = ctx.class_name().rfind("ops.", 0) == 0
+                        ? MaskRule::kDrop
+                        : MaskRuleFor(ctx.class_name());
+    if (ctx.has_input_mask()) {
+      const std::string from =
+          " receives a Keras mask (made by a Masking layer or "
+          "Embedding(mask_zero=True) upstream)";
+      if (rule == MaskRule::kConsume && !ctx.mask_used()) {
+        return ctx.Invalid(
+            from.substr(1) + ", and its converter cannot apply it; ignoring "
+            "it would change the results",
+            "Remove the mask upstream (mask_zero=False, no Masking layer), "
+            "or pass an explicit mask argument the layer supports");
+      }
+      if (rule == MaskRule::kCombine) {
+        return ctx.Invalid(
+            from.substr(1) + ", and merging masks is not supported",
+            "Remove the mask upstream (mask_zero=False, no Masking layer) "
+            "or merge after the layers that consume it");
+      }
+    }
+    for (size_t i = 0; i < outs.size(); ++i) {
+      ir::ValueId m = ir::kNoValue;
+      if (ctx.output_masks_set()) {
+        if (i < ctx.output_masks().size()) m = ctx.output_masks()[i];
+      } else if (rule == MaskRule::kPass && !in_masks.empty()) {
+        m = in_masks[0];
+      }
+      if (m == ir::kNoValue) {
+        mask_of_.erase(outs[i]);
+      } else {
+        mask_of_[outs[i]] = m;
+      }
+    }
+    return Status::Ok();
   }
 
   // Assigns each layer its weight-group path, as Keras' saving walk does.
@@ -352,6 +412,7 @@ class Lowerer {
       x = (*inputs)[0];
     }
     std::string last = LayerName(model);
+    MaskMode mode(implicit_masks_, true);  // a Sequential records no masks
     for (size_t i = start; i < layers.size(); ++i) {
       K2L_ASSIGN_OR_RETURN(auto outs, CallLayer(layers[i], paths[i], {x}, {},
                                                 json::array(), json::object()));
@@ -457,6 +518,8 @@ class Lowerer {
       }
     }
 
+    // Keras 3 records masks as `mask` keyword tensors; tf.keras does not.
+    MaskMode mode(implicit_masks_, keras2_nodes);
     while (!pending.empty()) {
       bool progress = false;
       for (size_t p = 0; p < pending.size();) {
@@ -539,6 +602,19 @@ class Lowerer {
   ir::Graph& g_;
   const Registry& reg_;
   const WeightStore* weights_;
+  // The Keras mask riding beside each masked value, where the file leaves
+  // masks implicit (Sequential models, tf.keras files).
+  std::map<ir::ValueId, ir::ValueId> mask_of_;
+  bool implicit_masks_ = false;
+  // Sets implicit_masks_ for one model's walk, restoring it after.
+  struct MaskMode {
+    MaskMode(bool& flag, bool value) : flag_(flag), saved_(flag) {
+      flag = value;
+    }
+    ~MaskMode() { flag_ = saved_; }
+    bool& flag_;
+    bool saved_;
+  };
 };
 
 }  // namespace

@@ -264,8 +264,12 @@ class LegacyH5WeightStore : public WeightStore {
         top_name_(std::move(top_name)) {}
 
   Result<std::vector<ir::TensorData>> Variables(
-      const WeightPath& path) const override {
+      const WeightPath& full_path) const override {
     std::vector<ir::TensorData> out;
+    // Sublayer steps (attribute names, no layer name) are not groups here:
+    // a layer lists its sublayers' variables as its own.
+    WeightPath path = full_path;
+    while (path.size() > 1 && path.back().layer_name.empty()) path.pop_back();
     if (!HasLayer(path)) return out;
     std::string group = Join(root_, path.front().layer_name);
     K2L_ASSIGN_OR_RETURN(auto names,

@@ -44,6 +44,8 @@ Status RegisterNormalizationLayers(Registry& r);
 Status RegisterReshapingLayers(Registry& r);
 Status RegisterMergeLayers(Registry& r);
 Status RegisterImagePreprocessingLayers(Registry& r);
+Status RegisterRecurrentLayers(Registry& r);
+Status RegisterWrapperLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 

@@ -73,4 +73,24 @@ ir::TensorData Reshaped(const ir::TensorData& t, ir::Shape shape) {
                         std::make_shared<std::vector<uint8_t>>(b.begin(), b.end()));
 }
 
+ir::TensorData ColumnRange(const ir::TensorData& t, int64_t begin,
+                           int64_t end) {
+  const int64_t rows = t.shape()[0], cols = t.shape()[1];
+  std::vector<float> out(static_cast<size_t>(rows * (end - begin)));
+  auto src = t.as<float>();
+  for (int64_t r = 0; r < rows; ++r) {
+    std::copy(src.begin() + r * cols + begin, src.begin() + r * cols + end,
+              out.begin() + r * (end - begin));
+  }
+  return ir::TensorData::FromVector(ir::DType::kFloat32, {rows, end - begin},
+                                    out);
+}
+
+ir::TensorData Row(const ir::TensorData& t, int64_t i) {
+  const int64_t cols = t.shape()[1];
+  auto src = t.as<float>();
+  std::vector<float> out(src.begin() + i * cols, src.begin() + (i + 1) * cols);
+  return ir::TensorData::FromVector(ir::DType::kFloat32, {cols}, out);
+}
+
 }  // namespace k2l::keras

@@ -17,4 +17,10 @@ ir::TensorData Permute(const ir::TensorData& t, const std::vector<int>& perm);
 // The same bytes under another shape of equal size.
 ir::TensorData Reshaped(const ir::TensorData& t, ir::Shape shape);
 
+// Columns [begin, end) of a 2-D float32 matrix.
+ir::TensorData ColumnRange(const ir::TensorData& t, int64_t begin, int64_t end);
+
+// Row `i` of a 2-D float32 matrix, as a 1-D tensor.
+ir::TensorData Row(const ir::TensorData& t, int64_t i);
+
 }  // namespace k2l::keras

@@ -18,7 +18,9 @@ Result<std::vector<OutputType>> InferElementwise(const Graph& g, OpKind kind,
     case OpKind::kSquaredDifference:
     case OpKind::kGreater:
     case OpKind::kGreaterEqual:
-    case OpKind::kLess: {
+    case OpKind::kLess:
+    case OpKind::kNotEqual:
+    case OpKind::kLogicalAnd: {
       K2L_RETURN_IF_ERROR(ExpectInputs(in, 2, 2));
       const Value& a = g.value(in[0]);
       const Value& b = g.value(in[1]);
@@ -29,7 +31,11 @@ Result<std::vector<OutputType>> InferElementwise(const Graph& g, OpKind kind,
       }
       K2L_ASSIGN_OR_RETURN(Shape s, Broadcast(a.shape, b.shape));
       bool compare = kind == OpKind::kGreater ||
-                     kind == OpKind::kGreaterEqual || kind == OpKind::kLess;
+                     kind == OpKind::kGreaterEqual || kind == OpKind::kLess ||
+                     kind == OpKind::kNotEqual;
+      if (kind == OpKind::kLogicalAnd && a.dtype != DType::kBool) {
+        return Status::Invalid("logical ops take bool operands");
+      }
       return std::vector<OutputType>{
           {compare ? DType::kBool : a.dtype, std::move(s)}};
     }

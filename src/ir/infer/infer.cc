@@ -125,6 +125,7 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kMean:
     case OpKind::kSum:
     case OpKind::kReduceMax:
+    case OpKind::kReduceAny:
     case OpKind::kReduceMin:
     case OpKind::kReshape:
     case OpKind::kTranspose:
@@ -141,6 +142,10 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kResizeNearestNeighbor:
     case OpKind::kResizeBilinear:
       return infer::InferShapeOps(g, kind, inputs, attrs);
+    case OpKind::kFill:
+    case OpKind::kDynamicUpdateSlice:
+    case OpKind::kWhile:
+      return infer::InferControlFlow(g, kind, inputs, attrs);
     default:
       return infer::InferElementwise(g, kind, inputs, attrs);
   }

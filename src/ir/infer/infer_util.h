@@ -16,6 +16,10 @@ Result<Shape> Broadcast(const Shape& a, const Shape& b);
 // The contents of an int32/int64 constant, or nullopt when `id` is not one.
 std::optional<std::vector<int64_t>> ConstInts(const Graph& g, ValueId id);
 
+// What is known of the values of a 1-D int tensor: a constant's numbers,
+// through concatenations; kDynamic where unknown.
+std::vector<int64_t> PartialInts(const Graph& g, ValueId id);
+
 // Requires `count` inputs (kNoValue allowed only at `optional_from` and later).
 Status ExpectInputs(const std::vector<ValueId>& inputs, size_t min_count,
                     size_t max_count);
@@ -41,5 +45,8 @@ Result<std::vector<OutputType>> InferElementwise(const Graph& g, OpKind kind,
 Result<std::vector<OutputType>> InferShapeOps(const Graph& g, OpKind kind,
                                               const std::vector<ValueId>& in,
                                               const Attrs& attrs);
+Result<std::vector<OutputType>> InferControlFlow(
+    const Graph& g, OpKind kind, const std::vector<ValueId>& in,
+    const Attrs& attrs);
 
 }  // namespace k2l::ir::infer

@@ -56,7 +56,7 @@ Result<std::vector<OutputType>> Reshape(const Graph& g,
     if (ts.size() != 1 || ts[0] == kDynamic) {
       return Status::Invalid("a computed new shape must be 1-D and sized");
     }
-    return std::vector<OutputType>{Same(g, in[0], Shape(ts[0], kDynamic))};
+    return std::vector<OutputType>{Same(g, in[0], PartialInts(g, in[1]))};
   }
   Shape out(target->begin(), target->end());
   int infer_at = -1;
@@ -330,6 +330,7 @@ Result<std::vector<OutputType>> InferShapeOps(const Graph& g, OpKind kind,
     case OpKind::kMean:
     case OpKind::kSum:
     case OpKind::kReduceMax:
+    case OpKind::kReduceAny:
     case OpKind::kReduceMin:
       return Reduce(g, in, std::get<ReduceAttrs>(attrs));
     case OpKind::kReshape:

@@ -66,6 +66,55 @@ Result<std::vector<ValueId>> ConvertEmbedding(LayerContext& ctx) {
   }
   K2L_ASSIGN_OR_RETURN(
       ValueId y, ctx.Op(OpKind::kGather, {table, ids}, ir::GatherAttrs{}));
+  K2L_ASSIGN_OR_RETURN(bool mask_zero, ctx.BoolOr("mask_zero", false));
+  if (mask_zero) {
+    // Later layers that take a mask see ids != 0 (Keras' compute_mask).
+    ValueId raw = ctx.input();
+    ValueId zero = ir::kNoValue;
+    switch (ctx.value(raw).dtype) {
+      case ir::DType::kInt32:
+        zero = ctx.ConstInts({0}, {});
+        break;
+      case ir::DType::kInt64:
+        zero = ctx.Const(ir::TensorData::FromVector(ir::DType::kInt64, {},
+                                                    std::vector<int64_t>{0}),
+                         "zero");
+        break;
+      default:
+        zero = ctx.ConstFloat(0.0f);
+        if (ctx.value(raw).dtype != ir::DType::kFloat32) {
+          return {ctx.Invalid("its ids are " + std::string(ir::DTypeName(
+                                                   ctx.value(raw).dtype)),
+                              "Use int32, int64 or float32 ids")};
+        }
+    }
+    K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.Op(OpKind::kNotEqual, {raw, zero}));
+    ctx.SetOutputMask(0, mask);
+  }
+  return std::vector<ValueId>{y};
+}
+
+// Masking: a step whose features all equal mask_value is zeroed and masked.
+Result<std::vector<ValueId>> ConvertMasking(LayerContext& ctx) {
+  K2L_ASSIGN_OR_RETURN(double mv, ctx.FloatOr("mask_value", 0.0));
+  ValueId x = ctx.input();
+  if (ctx.value(x).dtype != ir::DType::kFloat32) {
+    return {ctx.Invalid("its input is not float32", "Feed float32 values")};
+  }
+  K2L_ASSIGN_OR_RETURN(ValueId ne, ctx.Op(OpKind::kNotEqual,
+                                          {x, ctx.ConstFloat(float(mv))}));
+  ir::ReduceAttrs keep;
+  keep.keep_dims = true;
+  K2L_ASSIGN_OR_RETURN(ValueId any, ctx.Op(OpKind::kReduceAny,
+                                           {ne, ctx.ConstInts({-1})}, keep));
+  K2L_ASSIGN_OR_RETURN(ValueId f, ctx.Op(OpKind::kCast, {any}, ir::NoAttrs{},
+                                         ir::DType::kFloat32));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kMul, {x, f}, ir::BinaryAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.Op(OpKind::kReduceAny,
+                                            {ne, ctx.ConstInts({-1})},
+                                            ir::ReduceAttrs{}));
+  ctx.SetOutputMask(0, mask);
   return std::vector<ValueId>{y};
 }
 
@@ -84,6 +133,9 @@ Result<std::vector<ValueId>> ConvertPassThrough(LayerContext& ctx) {
 Status RegisterCoreLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("Dense", ConvertDense, "FULLY_CONNECTED"));
   K2L_RETURN_IF_ERROR(r.Register("Embedding", ConvertEmbedding, "GATHER"));
+  K2L_RETURN_IF_ERROR(r.Register(
+      "Masking", ConvertMasking,
+      "NOT_EQUAL, REDUCE_ANY, CAST, MUL (the mask reaches later layers)"));
   for (const char* cls :
        {"Identity", "Dropout", "SpatialDropout1D", "SpatialDropout2D",
         "SpatialDropout3D", "GaussianNoise", "GaussianDropout", "AlphaDropout",

@@ -270,6 +270,8 @@ K2L_BINARY(PowerOp, kPow)
 K2L_BINARY(GreaterOp, kGreater)
 K2L_BINARY(GreaterEqualOp, kGreaterEqual)
 K2L_BINARY(LessOp, kLess)
+K2L_BINARY(NotEqualOp, kNotEqual)
+K2L_BINARY(LogicalAndOp, kLogicalAnd)
 K2L_UNARY(SqrtOp, kSqrt)
 K2L_UNARY(RsqrtOp, kRsqrt)
 K2L_UNARY(ExpOp, kExp)
@@ -284,6 +286,28 @@ K2L_REDUCE(MinOp, kReduceMin)
 #undef K2L_BINARY
 #undef K2L_UNARY
 #undef K2L_REDUCE
+
+// any(x): true where some element along the axes is non-zero.
+Outs Any(LayerContext& ctx) {
+  K2L_ASSIGN_OR_RETURN(ValueId x, ctx.Arg(0));
+  if (ctx.value(x).dtype != ir::DType::kBool) {
+    ValueId zero = ctx.value(x).dtype == ir::DType::kInt32
+                       ? ctx.ConstInts({0}, {})
+                       : ctx.ConstFloat(0.0f);
+    if (ctx.value(zero).dtype != ctx.value(x).dtype) {
+      return {ctx.Invalid("its input is " +
+                              std::string(ir::DTypeName(ctx.value(x).dtype)),
+                          "Pass a bool, int32 or float32 tensor")};
+    }
+    K2L_ASSIGN_OR_RETURN(x, ctx.Op(OpKind::kNotEqual, {x, zero}));
+  }
+  K2L_ASSIGN_OR_RETURN(auto axes, AxesOf(ctx, ctx.rank(x)));
+  K2L_ASSIGN_OR_RETURN(bool keep, ctx.BoolOr("keepdims", false));
+  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kReduceAny,
+                                         {x, ctx.ConstInts(axes)},
+                                         ir::ReduceAttrs{keep}));
+  return std::vector<ValueId>{y};
+}
 
 }  // namespace
 
@@ -305,6 +329,9 @@ Status RegisterKerasOps(Registry& r) {
       {"Greater", GreaterOp, "GREATER"},
       {"GreaterEqual", GreaterEqualOp, "GREATER_EQUAL"},
       {"Less", LessOp, "LESS"},
+      {"NotEqual", NotEqualOp, "NOT_EQUAL"},
+      {"LogicalAnd", LogicalAndOp, "LOGICAL_AND"},
+      {"Any", Any, "REDUCE_ANY"},
       {"Sqrt", SqrtOp, "SQRT"},
       {"Rsqrt", RsqrtOp, "RSQRT"},
       {"Exp", ExpOp, "EXP"},
