@@ -3,7 +3,6 @@
 #include <chrono>
 #include <filesystem>
 #include <new>
-
 #include <nlohmann/json.hpp>
 
 #include "frontend/keras/model_lowering.h"
@@ -58,7 +57,8 @@ Status CheckOutputPath(const std::string& output) {
 }  // namespace
 
 namespace {
-Result<ExportReport> Export(const std::string& source, const std::string& output,
+Result<ExportReport> Export(const std::string& source,
+                            const std::string& output,
                             const ExportOptions& options) {
   ExportReport report;
   K2L_RETURN_IF_ERROR(CheckOutputPath(output));
@@ -67,7 +67,8 @@ Result<ExportReport> Export(const std::string& source, const std::string& output
   ir::Graph graph;
   {
     // The source (file bytes, HDF5 image) is released once lowered.
-    K2L_ASSIGN_OR_RETURN(keras::ModelSource src, keras::LoadModelSource(source));
+    K2L_ASSIGN_OR_RETURN(keras::ModelSource src,
+                         keras::LoadModelSource(source));
     report.source_format = std::string(keras::SourceFormatName(src.format));
     timer.Stage("read");
     auto lowered = keras::LowerKerasModel(src, keras::DefaultRegistry());
@@ -112,8 +113,7 @@ Result<ExportReport> ExportLiteRT(const std::string& source,
     return Export(source, output, options);
   } catch (const nlohmann::json::exception& e) {
     return Status::Invalid(source + ": the model config is malformed (" +
-                           e.what() +
-                           "). Re-save the model with model.save()");
+                           e.what() + "). Re-save the model with model.save()");
   } catch (const std::bad_alloc&) {
     return Status::Internal(source + ": out of memory while converting");
   }

@@ -114,12 +114,11 @@ struct WhileAttrs {
   bool operator==(const WhileAttrs&) const = default;
 };
 
-using Attrs =
-    std::variant<NoAttrs, BinaryAttrs, FullyConnectedAttrs, Conv2DAttrs,
-                 DepthwiseConv2DAttrs, Conv3DAttrs, TransposeConvAttrs,
-                 Pool2DAttrs, BatchMatMulAttrs, GeluAttrs, LeakyReluAttrs,
-                 SoftmaxAttrs, ReduceAttrs, ConcatAttrs, StridedSliceAttrs,
-                 GatherAttrs, SqueezeAttrs, SplitAttrs, ResizeAttrs,
-                 WhileAttrs>;
+using Attrs = std::variant<NoAttrs, BinaryAttrs, FullyConnectedAttrs,
+                           Conv2DAttrs, DepthwiseConv2DAttrs, Conv3DAttrs,
+                           TransposeConvAttrs, Pool2DAttrs, BatchMatMulAttrs,
+                           GeluAttrs, LeakyReluAttrs, SoftmaxAttrs, ReduceAttrs,
+                           ConcatAttrs, StridedSliceAttrs, GatherAttrs,
+                           SqueezeAttrs, SplitAttrs, ResizeAttrs, WhileAttrs>;
 
 }  // namespace k2l::ir

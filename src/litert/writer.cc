@@ -74,8 +74,8 @@ class ModelWriter {
                          BuildSubgraph(g_, min_runtime, &sig_in, &sig_out));
     subgraphs.push_back(main_sg);
     for (int i = 1; i <= g_.num_subgraphs(); ++i) {
-      K2L_ASSIGN_OR_RETURN(
-          auto sg, BuildSubgraph(g_.subgraph(i), min_runtime, nullptr, nullptr));
+      K2L_ASSIGN_OR_RETURN(auto sg, BuildSubgraph(g_.subgraph(i), min_runtime,
+                                                  nullptr, nullptr));
       subgraphs.push_back(sg);
     }
 

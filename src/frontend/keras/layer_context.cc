@@ -7,9 +7,8 @@ using nlohmann::json;
 LayerContext::LayerContext(ir::Graph& graph, const json& config,
                            std::string class_name, std::string name,
                            std::vector<ir::ValueId> inputs, const json& args,
-                           const json& kwargs,
-                           const WeightStore* weights, WeightPath weight_path,
-                           KwargTensors kwarg_inputs)
+                           const json& kwargs, const WeightStore* weights,
+                           WeightPath weight_path, KwargTensors kwarg_inputs)
     : graph_(graph),
       config_(config),
       class_name_(std::move(class_name)),
@@ -78,10 +77,10 @@ LayerContext LayerContext::ForGraph(ir::Graph& g) const {
                       weights_, weight_path_);
 }
 
-LayerContext LayerContext::Sublayer(const json& layer_config,
-                                    std::string class_name, std::string name,
-                                    std::vector<ir::ValueId> inputs,
-                                    const std::vector<std::string>& attrs) const {
+LayerContext LayerContext::Sublayer(
+    const json& layer_config, std::string class_name, std::string name,
+    std::vector<ir::ValueId> inputs,
+    const std::vector<std::string>& attrs) const {
   static const json kNoArgs = json::array();
   static const json kNoKwargs = json::object();
   WeightPath path = weight_path_;
@@ -281,8 +280,8 @@ Result<ir::ValueId> LayerContext::Arg(size_t i, ir::ValueId like) {
                        ") is neither a tensor nor numbers",
                    "Pass tensors or numeric constants");
   }
-  bool int_like = like != ir::kNoValue &&
-                  !ir::IsFloat(graph_.value(like).dtype);
+  bool int_like =
+      like != ir::kNoValue && !ir::IsFloat(graph_.value(like).dtype);
   if (all_ints && int_like) {
     std::vector<int32_t> v(values.begin(), values.end());
     return graph_.AddConstant(
@@ -290,8 +289,9 @@ Result<ir::ValueId> LayerContext::Arg(size_t i, ir::ValueId like) {
         graph_.FreshName(name_ + "/arg"));
   }
   std::vector<float> v(values.begin(), values.end());
-  return graph_.AddConstant(ir::TensorData::FromVector(ir::DType::kFloat32, shape, v),
-                            graph_.FreshName(name_ + "/arg"));
+  return graph_.AddConstant(
+      ir::TensorData::FromVector(ir::DType::kFloat32, shape, v),
+      graph_.FreshName(name_ + "/arg"));
 }
 
 Status LayerContext::RequireChannelsLast(const std::string& ops) const {

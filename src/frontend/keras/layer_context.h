@@ -3,8 +3,8 @@
 // through the context names the layer and its class.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -24,9 +24,8 @@ class LayerContext {
   LayerContext(ir::Graph& graph, const nlohmann::json& layer,
                std::string class_name, std::string name,
                std::vector<ir::ValueId> inputs, const nlohmann::json& args,
-               const nlohmann::json& kwargs,
-               const WeightStore* weights, WeightPath weight_path,
-               KwargTensors kwarg_inputs = {});
+               const nlohmann::json& kwargs, const WeightStore* weights,
+               WeightPath weight_path, KwargTensors kwarg_inputs = {});
 
   const std::string& name() const { return name_; }
   const std::string& class_name() const { return class_name_; }

@@ -8,11 +8,12 @@
 // Keras 3, `input_layers`/`output_layers` count a nested Functional's
 // built-in node too, so their indices are one higher for such layers.
 #include "frontend/keras/model_lowering.h"
-#include "frontend/keras/masking.h"
 
 #include <map>
 #include <regex>
 #include <set>
+
+#include "frontend/keras/masking.h"
 
 namespace k2l::keras {
 
@@ -253,12 +254,9 @@ class Lowerer {
     return g_.AddInput(port, dt, s);
   }
 
-  Result<std::vector<ir::ValueId>> CallLayer(const json& layer,
-                                             const WeightPath& path,
-                                             std::vector<ir::ValueId> ins,
-                                             KwargTensors kw_ins,
-                                             const json& args,
-                                             const json& kwargs) {
+  Result<std::vector<ir::ValueId>> CallLayer(
+      const json& layer, const WeightPath& path, std::vector<ir::ValueId> ins,
+      KwargTensors kw_ins, const json& args, const json& kwargs) {
     std::string cls = ClassName(layer);
     std::string name = LayerName(layer);
     std::vector<ir::ValueId> in_masks;
@@ -271,15 +269,19 @@ class Lowerer {
     if (IsModelClass(cls)) {
       if (masked) {
         return Status::Invalid(
-            "model '" + name + "' (" + cls + ") receives a Keras mask (from "
+            "model '" + name + "' (" + cls +
+            ") receives a Keras mask (from "
             "a Masking layer or Embedding(mask_zero=True)) across its "
             "boundary, which this converter does not carry into a nested "
             "model. Flatten the nested model into the outer one");
       }
       if (!kw_ins.empty()) {
         return Status::Invalid(
-            "model '" + name + "' (" + cls + ") is called with tensors as "
-            "keyword arguments (" + kw_ins.begin()->first + "), which a "
+            "model '" + name + "' (" + cls +
+            ") is called with tensors as "
+            "keyword arguments (" +
+            kw_ins.begin()->first +
+            "), which a "
             "nested model does not take. Pass its inputs positionally");
       }
       K2L_ASSIGN_OR_RETURN(auto outs, Lower(layer, path, &ins));
@@ -319,8 +321,9 @@ class Lowerer {
           "Embedding(mask_zero=True) upstream)";
       if (rule == MaskRule::kConsume && !ctx.mask_used()) {
         return ctx.Invalid(
-            from.substr(1) + ", and its converter cannot apply it; ignoring "
-            "it would change the results",
+            from.substr(1) +
+                ", and its converter cannot apply it; ignoring "
+                "it would change the results",
             "Remove the mask upstream (mask_zero=False, no Masking layer), "
             "or pass an explicit mask argument the layer supports");
       }
@@ -547,8 +550,7 @@ class Lowerer {
           continue;
         }
         std::map<std::string, std::vector<ir::ValueId>> kw_ins;
-        for (auto it = c.kw_tensors.rbegin(); it != c.kw_tensors.rend();
-             ++it) {
+        for (auto it = c.kw_tensors.rbegin(); it != c.kw_tensors.rend(); ++it) {
           auto first = ins.end() - static_cast<long>(it->second);
           kw_ins[it->first].assign(first, ins.end());
           ins.erase(first, ins.end());

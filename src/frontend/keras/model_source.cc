@@ -290,7 +290,8 @@ class LegacyH5WeightStore : public WeightStore {
       const WeightPath& path, const std::vector<std::string>& /*attrs*/,
       size_t legacy_offset, size_t count) const override {
     K2L_ASSIGN_OR_RETURN(auto all, Variables(path));
-    if (legacy_offset + count > all.size()) return std::vector<ir::TensorData>();
+    if (legacy_offset + count > all.size())
+      return std::vector<ir::TensorData>();
     return std::vector<ir::TensorData>(
         all.begin() + static_cast<long>(legacy_offset),
         all.begin() + static_cast<long>(legacy_offset + count));

@@ -42,10 +42,12 @@ ir::TensorData Permute(const ir::TensorData& t, const std::vector<int>& perm) {
   }
   auto src = t.as<float>();
   std::vector<float> dst(src.size());
-  if (dst.empty()) return ir::TensorData::FromVector(ir::DType::kFloat32, out, dst);
+  if (dst.empty())
+    return ir::TensorData::FromVector(ir::DType::kFloat32, out, dst);
   if (IsLastToFront(perm)) {
     int64_t cols = in[rank - 1];
-    Transpose2D(src.data(), dst.data(), static_cast<int64_t>(src.size()) / cols, cols);
+    Transpose2D(src.data(), dst.data(), static_cast<int64_t>(src.size()) / cols,
+                cols);
     return ir::TensorData::FromVector(ir::DType::kFloat32, out, dst);
   }
   // General case: the innermost output dim is a strided copy; the outer
@@ -69,8 +71,9 @@ ir::TensorData Permute(const ir::TensorData& t, const std::vector<int>& perm) {
 
 ir::TensorData Reshaped(const ir::TensorData& t, ir::Shape shape) {
   auto b = t.bytes();
-  return ir::TensorData(t.dtype(), std::move(shape),
-                        std::make_shared<std::vector<uint8_t>>(b.begin(), b.end()));
+  return ir::TensorData(
+      t.dtype(), std::move(shape),
+      std::make_shared<std::vector<uint8_t>>(b.begin(), b.end()));
 }
 
 ir::TensorData ColumnRange(const ir::TensorData& t, int64_t begin,

@@ -45,8 +45,8 @@ Result<std::vector<OutputType>> InferElementwise(const Graph& g, OpKind kind,
 Result<std::vector<OutputType>> InferShapeOps(const Graph& g, OpKind kind,
                                               const std::vector<ValueId>& in,
                                               const Attrs& attrs);
-Result<std::vector<OutputType>> InferControlFlow(
-    const Graph& g, OpKind kind, const std::vector<ValueId>& in,
-    const Attrs& attrs);
+Result<std::vector<OutputType>> InferControlFlow(const Graph& g, OpKind kind,
+                                                 const std::vector<ValueId>& in,
+                                                 const Attrs& attrs);
 
 }  // namespace k2l::ir::infer

@@ -83,9 +83,9 @@ Result<std::vector<ValueId>> ConvertEmbedding(LayerContext& ctx) {
       default:
         zero = ctx.ConstFloat(0.0f);
         if (ctx.value(raw).dtype != ir::DType::kFloat32) {
-          return {ctx.Invalid("its ids are " + std::string(ir::DTypeName(
-                                                   ctx.value(raw).dtype)),
-                              "Use int32, int64 or float32 ids")};
+          return {ctx.Invalid(
+              "its ids are " + std::string(ir::DTypeName(ctx.value(raw).dtype)),
+              "Use int32, int64 or float32 ids")};
         }
     }
     K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.Op(OpKind::kNotEqual, {raw, zero}));
@@ -101,19 +101,19 @@ Result<std::vector<ValueId>> ConvertMasking(LayerContext& ctx) {
   if (ctx.value(x).dtype != ir::DType::kFloat32) {
     return {ctx.Invalid("its input is not float32", "Feed float32 values")};
   }
-  K2L_ASSIGN_OR_RETURN(ValueId ne, ctx.Op(OpKind::kNotEqual,
-                                          {x, ctx.ConstFloat(float(mv))}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId ne, ctx.Op(OpKind::kNotEqual, {x, ctx.ConstFloat(float(mv))}));
   ir::ReduceAttrs keep;
   keep.keep_dims = true;
-  K2L_ASSIGN_OR_RETURN(ValueId any, ctx.Op(OpKind::kReduceAny,
-                                           {ne, ctx.ConstInts({-1})}, keep));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId any, ctx.Op(OpKind::kReduceAny, {ne, ctx.ConstInts({-1})}, keep));
   K2L_ASSIGN_OR_RETURN(ValueId f, ctx.Op(OpKind::kCast, {any}, ir::NoAttrs{},
                                          ir::DType::kFloat32));
   K2L_ASSIGN_OR_RETURN(ValueId y,
                        ctx.Op(OpKind::kMul, {x, f}, ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.Op(OpKind::kReduceAny,
-                                            {ne, ctx.ConstInts({-1})},
-                                            ir::ReduceAttrs{}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId mask,
+      ctx.Op(OpKind::kReduceAny, {ne, ctx.ConstInts({-1})}, ir::ReduceAttrs{}));
   ctx.SetOutputMask(0, mask);
   return std::vector<ValueId>{y};
 }

@@ -295,17 +295,17 @@ Outs Any(LayerContext& ctx) {
                        ? ctx.ConstInts({0}, {})
                        : ctx.ConstFloat(0.0f);
     if (ctx.value(zero).dtype != ctx.value(x).dtype) {
-      return {ctx.Invalid("its input is " +
-                              std::string(ir::DTypeName(ctx.value(x).dtype)),
-                          "Pass a bool, int32 or float32 tensor")};
+      return {ctx.Invalid(
+          "its input is " + std::string(ir::DTypeName(ctx.value(x).dtype)),
+          "Pass a bool, int32 or float32 tensor")};
     }
     K2L_ASSIGN_OR_RETURN(x, ctx.Op(OpKind::kNotEqual, {x, zero}));
   }
   K2L_ASSIGN_OR_RETURN(auto axes, AxesOf(ctx, ctx.rank(x)));
   K2L_ASSIGN_OR_RETURN(bool keep, ctx.BoolOr("keepdims", false));
-  K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kReduceAny,
-                                         {x, ctx.ConstInts(axes)},
-                                         ir::ReduceAttrs{keep}));
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kReduceAny, {x, ctx.ConstInts(axes)},
+                              ir::ReduceAttrs{keep}));
   return std::vector<ValueId>{y};
 }
 
