@@ -148,3 +148,25 @@ def test_supported_layers_doc_is_generated():
     assert doc.read_text() == proc.stdout, (
         "docs/supported_layers.md is stale: regenerate it with "
         "`build/release/keras2litert layers > docs/supported_layers.md`")
+
+
+def test_supported_layers_doc_lists_every_keras_layer():
+    """Each layer class of the pinned Keras has a row with a status."""
+    import inspect
+
+    import keras
+    classes = {o.__name__ for o in vars(keras.layers).values()
+               if inspect.isclass(o) and issubclass(o, keras.layers.Layer)}
+    rows = {}
+    text = (REPO / "docs" / "supported_layers.md").read_text()
+    for line in text.split("## keras.ops")[0].splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            rows[cells[0].strip("`")] = cells
+    missing = sorted(c for c in classes if c not in rows)
+    assert not missing, f"Keras layer classes without a docs row: {missing}"
+    for c in classes:
+        status = rows[c][1]
+        assert status in ("supported", "partial", "unsupported"), rows[c]
+        if status != "supported":
+            assert rows[c][3], f"{c} is {status} but says not why"

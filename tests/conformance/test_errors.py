@@ -31,6 +31,7 @@ def test_several_unsupported_layers_listed_together(tmp_path):
     err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
                          "cannot be converted")
     assert "'lstm_a' (ConvLSTM1D)" in err and "'lstm_b' (ConvLSTM1D)" in err
+    assert "not yet lowered (a convolutional recurrent cell)" in err
 
 
 def test_unread_tensor_keyword_argument(tmp_path):

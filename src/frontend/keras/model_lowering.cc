@@ -13,6 +13,7 @@
 #include <regex>
 #include <set>
 
+#include "frontend/keras/layer_catalog.h"
 #include "frontend/keras/masking.h"
 
 namespace k2l::keras {
@@ -650,6 +651,8 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
     std::string list;
     for (const auto& f : unsupported) {
       list += "\n  - '" + f.name + "' (" + f.class_name + ")";
+      std::string why = WhyUnsupported(f.class_name);
+      if (!why.empty()) list += ": " + why;
     }
     return Status::Invalid(
         std::to_string(unsupported.size()) +

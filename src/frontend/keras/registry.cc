@@ -6,12 +6,12 @@
 namespace k2l::keras {
 
 Status Registry::Register(const std::string& class_name, LayerConverter convert,
-                          std::string ops) {
+                          std::string ops, std::string limits) {
   if (entries_.count(class_name)) {
     return Status::Internal("layer class '" + class_name +
                             "' is registered twice");
   }
-  entries_[class_name] = LayerInfo{convert, std::move(ops)};
+  entries_[class_name] = LayerInfo{convert, std::move(ops), std::move(limits)};
   return Status::Ok();
 }
 

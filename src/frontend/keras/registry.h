@@ -16,12 +16,15 @@ struct LayerInfo {
   LayerConverter convert = nullptr;
   // The builtin ops the layer becomes, for docs and summaries.
   std::string ops;
+  // What the converter refuses, for a layer only partly supported (the
+  // docs mark it "partial"); empty when every configuration converts.
+  std::string limits;
 };
 
 class Registry {
  public:
   Status Register(const std::string& class_name, LayerConverter convert,
-                  std::string ops);
+                  std::string ops, std::string limits = "");
   const LayerInfo* Find(const std::string& class_name) const;
   std::vector<std::string> ClassNames() const;
 

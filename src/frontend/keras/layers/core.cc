@@ -131,8 +131,12 @@ Result<std::vector<ValueId>> ConvertPassThrough(LayerContext& ctx) {
 }  // namespace
 
 Status RegisterCoreLayers(Registry& r) {
-  K2L_RETURN_IF_ERROR(r.Register("Dense", ConvertDense, "FULLY_CONNECTED"));
-  K2L_RETURN_IF_ERROR(r.Register("Embedding", ConvertEmbedding, "GATHER"));
+  K2L_RETURN_IF_ERROR(r.Register("Dense", ConvertDense, "FULLY_CONNECTED",
+                                 "LoRA-enabled layers (lora_rank set) are "
+                                 "refused: merge LoRA first"));
+  K2L_RETURN_IF_ERROR(r.Register(
+      "Embedding", ConvertEmbedding, "GATHER (NOT_EQUAL for mask_zero's mask)",
+      "LoRA-enabled layers (lora_rank set) are refused"));
   K2L_RETURN_IF_ERROR(r.Register(
       "Masking", ConvertMasking,
       "NOT_EQUAL, REDUCE_ANY, CAST, MUL (the mask reaches later layers)"));

@@ -676,12 +676,19 @@ Status RegisterRecurrentLayers(Registry& r) {
   constexpr const char* kOps =
       "FULLY_CONNECTED, SPLIT, LOGISTIC, TANH, MUL, ADD; unrolled when the "
       "length is fixed, else WHILE with GATHER, DYNAMIC_UPDATE_SLICE, FILL";
-  for (const char* cls : {"SimpleRNN", "LSTM", "GRU", "RNN"}) {
-    K2L_RETURN_IF_ERROR(r.Register(cls, ConvertRecurrent, kOps));
+  constexpr const char* kLimits =
+      "stateful=True and time_major=True are refused";
+  for (const char* cls : {"SimpleRNN", "LSTM", "GRU"}) {
+    K2L_RETURN_IF_ERROR(r.Register(cls, ConvertRecurrent, kOps, kLimits));
   }
-  K2L_RETURN_IF_ERROR(
-      r.Register("Bidirectional", ConvertBidirectional,
-                 "two recurrent lowerings, then CONCATENATION, ADD or MUL"));
+  K2L_RETURN_IF_ERROR(r.Register(
+      "RNN", ConvertRecurrent, kOps,
+      "its cell must be LSTMCell, GRUCell or SimpleRNNCell (custom and "
+      "stacked cells are refused); stateful=True is refused"));
+  K2L_RETURN_IF_ERROR(r.Register(
+      "Bidirectional", ConvertBidirectional,
+      "two recurrent lowerings, then CONCATENATION, ADD or MUL",
+      "it must wrap LSTM, GRU or SimpleRNN; stateful=True is refused"));
   return Status::Ok();
 }
 

@@ -103,7 +103,9 @@ Result<std::vector<ValueId>> ConvertTimeDistributed(LayerContext& ctx) {
 
 Status RegisterWrapperLayers(Registry& r) {
   return r.Register("TimeDistributed", ConvertTimeDistributed,
-                    "RESHAPE around the wrapped layer's ops");
+                    "RESHAPE around the wrapped layer's ops",
+                    "the wrapped layer must be supported; a mask reaching a "
+                    "wrapped layer that reads masks is refused");
 }
 
 }  // namespace k2l::keras
