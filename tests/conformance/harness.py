@@ -128,6 +128,10 @@ def compare(expected: dict, actual: dict, atol, rtol, label=""):
         f"{label}: signature outputs {sorted(actual)} != Keras {sorted(expected)}")
     for name, want in expected.items():
         got = actual[name]
+        # NaN compares equal to NaN below; a case must not pass on NaNs.
+        if np.issubdtype(want.dtype, np.floating):
+            assert np.isfinite(want).all(), (
+                f"{label}: Keras output {name} is not finite; fix the case")
         assert got.shape == want.shape, (
             f"{label}: output {name} has shape {got.shape}, Keras {want.shape}")
         np.testing.assert_allclose(got, want.astype(got.dtype), atol=atol,

@@ -68,3 +68,33 @@ def test_unsupported_op_is_named(tmp_path):
     assert proc.returncode == 2
     assert "(keras.ops Cumsum)" in proc.stderr, proc.stderr
     assert not (tmp_path / "o.tflite").exists()
+
+
+@pytest.mark.parametrize("steps", [6, None])
+def test_split_at_indices(tmp_path, steps):
+    x = keras.Input((steps, 4), name="x")
+    a, b, c = ops.split(x, [2, 5], axis=1)
+    d, e = ops.split(x, [1], axis=-1)
+    model = keras.Model(x, {"a": a, "b": b, "c": c, "d": d, "e": e})
+    check_model(model, tmp_path)
+
+
+SLICES = {
+    "range": lambda x: x[:, 1:3],
+    "negative_int": lambda x: x[:, -1],
+    "int_and_step": lambda x: x[:, 0, ::2],
+    "ellipsis": lambda x: x[..., 1:],
+    "newaxis": lambda x: x[:, None, 2, :, None],
+    "negative_step": lambda x: x[:, ::-1, 1:3],
+    "negative_bounds": lambda x: x[:, -3:-1, :-1],
+}
+
+
+@pytest.mark.parametrize("name", SLICES)
+def test_getitem_slicing(tmp_path, name):
+    check_model(_model(SLICES[name], shape=(4, 5, 3)), tmp_path)
+
+
+def test_getitem_dynamic_dim(tmp_path):
+    model = _model(lambda x: x[:, 1:-1, 0], shape=(None, 3))
+    check_model(model, tmp_path)

@@ -121,3 +121,26 @@ def test_bundled_example(tmp_path):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
     import make_small_cnn
     check_model(make_small_cnn.build(), tmp_path, formats=("keras", "h5"))
+
+
+def test_3d_cnn(tmp_path):
+    """Whole model: a small 3D CNN over video-like clips."""
+    x = keras.Input((6, 16, 16, 2), name="clip")
+    h = keras.layers.Conv3D(8, 3, padding="same", activation="relu")(x)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.MaxPooling3D(2)(h)
+    h = keras.layers.Conv3D(12, (1, 3, 3), strides=(1, 2, 2), activation="relu")(h)
+    h = keras.layers.AveragePooling3D((1, 2, 2), padding="same")(h)
+    h = keras.layers.Conv3DTranspose(4, 2, strides=2)(h)
+    h = keras.layers.GlobalAveragePooling3D()(h)
+    y = keras.layers.Dense(5, activation="softmax", name="action")(h)
+    model = keras.Model(x, y)
+    rng = np.random.default_rng(3)
+    for w in model.weights:
+        v = rng.standard_normal(w.shape) * 0.3
+        if "variance" in w.path:
+            v = np.abs(v) + 0.5  # a variance is positive
+        w.assign(v.astype("float32"))
+    out = model.predict(rng.standard_normal((2, 6, 16, 16, 2)), verbose=0)
+    assert np.isfinite(out).all()
+    check_model(model, tmp_path, formats=("keras", "h5"))

@@ -243,15 +243,154 @@ Outs Take(LayerContext& ctx) {
 
 Outs Split(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(ValueId x, ctx.Arg(0));
-  if (!ctx.config().contains("indices_or_sections") ||
-      !ctx.config()["indices_or_sections"].is_number_integer()) {
-    return {ctx.Invalid("split at explicit indices is not supported yet",
-                        "Split into equal sections")};
-  }
-  K2L_ASSIGN_OR_RETURN(int64_t n, ctx.Int("indices_or_sections"));
   K2L_ASSIGN_OR_RETURN(auto axes, AxesOf(ctx, ctx.rank(x)));
-  return ctx.MultiOp(OpKind::kSplit, {ctx.ConstInts({axes[0]}), x},
-                     ir::SplitAttrs{static_cast<int>(n)});
+  const int axis = axes[0];
+  const nlohmann::json& spec =
+      ctx.config().value("indices_or_sections", nlohmann::json());
+  if (spec.is_number_integer()) {
+    K2L_ASSIGN_OR_RETURN(int64_t n, ctx.Int("indices_or_sections"));
+    return ctx.MultiOp(OpKind::kSplit, {ctx.ConstInts({axis}), x},
+                       ir::SplitAttrs{static_cast<int>(n)});
+  }
+  // Split at indices: one SLICE per piece, the last one to the end.
+  K2L_ASSIGN_OR_RETURN(auto cuts, ctx.IntList("indices_or_sections"));
+  const ir::Shape xs = ctx.shape(x);
+  const size_t rank = xs.size();
+  std::vector<ValueId> outs;
+  int64_t from = 0;
+  for (size_t k = 0; k <= cuts.size(); ++k) {
+    int64_t to = k < cuts.size() ? cuts[k] : -1;
+    if (k < cuts.size() &&
+        (to < from || (xs[axis] != ir::kDynamic && to > xs[axis]))) {
+      return {ctx.Invalid("its split indices " +
+                              ctx.config()["indices_or_sections"].dump() +
+                              " are not increasing within the axis of size " +
+                              std::to_string(xs[axis]),
+                          "Pass increasing indices within the axis")};
+    }
+    std::vector<int32_t> begin(rank, 0), size(rank, -1);
+    begin[axis] = static_cast<int32_t>(from);
+    size[axis] = k < cuts.size() ? static_cast<int32_t>(to - from) : -1;
+    K2L_ASSIGN_OR_RETURN(
+        ValueId piece,
+        ctx.Op(OpKind::kSlice, {x, ctx.ConstInts(begin), ctx.ConstInts(size)}));
+    outs.push_back(piece);
+    from = to;
+  }
+  return outs;
+}
+
+// x[key] with numpy basic indexing: slices, integers, None and Ellipsis,
+// as one STRIDED_SLICE plus EXPAND_DIMS for the new axes.
+Outs GetItem(LayerContext& ctx) {
+  K2L_ASSIGN_OR_RETURN(ValueId x, ctx.Arg(0));
+  if (ctx.num_args() != 2) {
+    return {ctx.Invalid("it has " + std::to_string(ctx.num_args()) +
+                            " arguments, expected a tensor and a key",
+                        "Index the tensor with one key")};
+  }
+  const nlohmann::json& raw = ctx.args()[1];
+  std::vector<nlohmann::json> key;
+  if (raw.is_array()) {
+    key.assign(raw.begin(), raw.end());
+  } else {
+    key.push_back(raw);
+  }
+  auto kind_of = [](const nlohmann::json& k) -> std::string {
+    if (k.is_null()) return "newaxis";
+    if (k.is_number_integer()) return "int";
+    if (k.is_object()) return k.value("class_name", "");
+    return "other";
+  };
+  const size_t rank = ctx.rank(x);
+  size_t consumed = 0, ellipses = 0;
+  for (const auto& k : key) {
+    std::string kind = kind_of(k);
+    if (kind == "int" || kind == "__slice__") {
+      ++consumed;
+    } else if (kind == "__ellipsis__") {
+      ++ellipses;
+    } else if (kind != "newaxis") {
+      return {ctx.Invalid("its index " + k.dump() +
+                              " is not a slice, an integer, None or "
+                              "Ellipsis (tensor and boolean indices are "
+                              "not supported)",
+                          "Use keras.ops.take for gathers, or basic "
+                          "slicing")};
+    }
+  }
+  if (ellipses > 1 || consumed > rank) {
+    return {ctx.Invalid("its index " + raw.dump() +
+                            " does not fit a tensor "
+                            "of rank " +
+                            std::to_string(rank),
+                        "Use at most one Ellipsis and one index per dim")};
+  }
+  std::vector<int32_t> begin, end, strides;
+  ir::StridedSliceAttrs a;
+  std::vector<int> new_axes;  // positions in the output
+  int out_pos = 0;
+  size_t dim = 0;
+  auto full = [&]() {
+    a.begin_mask |= 1 << dim;
+    a.end_mask |= 1 << dim;
+    begin.push_back(0);
+    end.push_back(0);
+    strides.push_back(1);
+    ++dim;
+    ++out_pos;
+  };
+  for (const auto& k : key) {
+    std::string kind = kind_of(k);
+    if (kind == "__ellipsis__") {
+      for (size_t n = rank - consumed; n > 0; --n) full();
+    } else if (kind == "newaxis") {
+      new_axes.push_back(out_pos++);
+    } else if (kind == "int") {
+      int64_t i = k.get<int64_t>();
+      const int64_t extent = ctx.shape(x)[dim];
+      if (extent != ir::kDynamic && (i >= extent || i < -extent)) {
+        return {ctx.Invalid(
+            "its index " + std::to_string(i) + " is out of range for dim " +
+                std::to_string(dim) + " of size " + std::to_string(extent),
+            "Index within the dim")};
+      }
+      a.shrink_axis_mask |= 1 << dim;
+      begin.push_back(static_cast<int32_t>(i));
+      end.push_back(static_cast<int32_t>(i + 1));
+      strides.push_back(1);
+      ++dim;
+    } else {  // __slice__
+      const nlohmann::json& c = k.value("config", nlohmann::json::object());
+      auto field = [&](const char* f) -> std::optional<int64_t> {
+        if (!c.contains(f) || c[f].is_null()) return std::nullopt;
+        return c[f].get<int64_t>();
+      };
+      auto start = field("start"), stop = field("stop"), step = field("step");
+      int64_t st = step.value_or(1);
+      if (st == 0) {
+        return {ctx.Invalid("its slice step is 0", "Use a non-zero step")};
+      }
+      if (!start) a.begin_mask |= 1 << dim;
+      if (!stop) a.end_mask |= 1 << dim;
+      begin.push_back(static_cast<int32_t>(start.value_or(0)));
+      end.push_back(static_cast<int32_t>(stop.value_or(0)));
+      strides.push_back(static_cast<int32_t>(st));
+      ++dim;
+      ++out_pos;
+    }
+  }
+  while (dim < rank) full();
+  K2L_ASSIGN_OR_RETURN(ValueId y,
+                       ctx.Op(OpKind::kStridedSlice,
+                              {x, ctx.ConstInts(begin), ctx.ConstInts(end),
+                               ctx.ConstInts(strides)},
+                              a));
+  for (int pos : new_axes) {
+    K2L_ASSIGN_OR_RETURN(
+        y, ctx.Op(OpKind::kExpandDims, {y, ctx.ConstInts({pos}, {})}));
+  }
+  return std::vector<ValueId>{y};
 }
 
 #define K2L_BINARY(Name, kind) \
@@ -352,7 +491,8 @@ Status RegisterKerasOps(Registry& r) {
       {"Cast", Cast, "CAST"},
       {"Where", Where, "SELECT_V2"},
       {"Take", Take, "GATHER"},
-      {"Split", Split, "SPLIT"},
+      {"Split", Split, "SPLIT, or SLICE per piece at explicit indices"},
+      {"GetItem", GetItem, "STRIDED_SLICE, EXPAND_DIMS"},
   };
   for (const Row& row : rows) {
     K2L_RETURN_IF_ERROR(
