@@ -261,3 +261,15 @@ def test_implicit_mask_into_layer_that_cannot_apply_it(tmp_path):
     ])
     _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
                    "'gap' (GlobalAveragePooling1D): receives a Keras mask")
+
+
+def test_unsupported_einsum_equation(tmp_path):
+    # 'b' is in the input, the kernel and the output: a batched kernel.
+    x = keras.Input((3, 4), name="x")
+    y = keras.layers.EinsumDense("abc,bcd->abd", output_shape=(3, 5),
+                                 name="batched")(x)
+    model = keras.Model(x, y)
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'batched' (EinsumDense): its einsum equation "
+                         "'abc,bcd->abd' cannot be lowered")
+    assert "letter 'b' is in the input, the kernel and the output" in err

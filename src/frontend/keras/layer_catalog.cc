@@ -43,7 +43,6 @@ const std::map<std::string, std::pair<std::string, std::string>>& Known() {
            {"unsupported", "not yet lowered (a convolutional recurrent cell)"}},
           {"CutMix", {"unsupported", kAugmentation}},
           {"Discretization", {"unsupported", "not yet lowered"}},
-          {"EinsumDense", {"unsupported", "not yet lowered"}},
           {"Equalization", {"unsupported", "not yet lowered"}},
           {"FlaxLayer", {"unsupported", kCode}},
           {"GRUCell",

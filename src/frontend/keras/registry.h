@@ -49,6 +49,7 @@ Status RegisterMergeLayers(Registry& r);
 Status RegisterImagePreprocessingLayers(Registry& r);
 Status RegisterRecurrentLayers(Registry& r);
 Status RegisterWrapperLayers(Registry& r);
+Status RegisterEinsumDenseLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 
