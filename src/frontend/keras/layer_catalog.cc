@@ -64,7 +64,6 @@ const std::map<std::string, std::pair<std::string, std::string>>& Known() {
           {"MaxNumBoundingBoxes", {"unsupported", "not yet lowered"}},
           {"MelSpectrogram", {"unsupported", "not yet lowered"}},
           {"MixUp", {"unsupported", kAugmentation}},
-          {"MultiHeadAttention", {"unsupported", "not yet lowered"}},
           {"Pipeline", {"unsupported", "not yet lowered"}},
           {"RandAugment", {"unsupported", kAugmentation}},
           {"RandomBrightness", {"unsupported", kAugmentation}},

@@ -50,6 +50,7 @@ Status RegisterImagePreprocessingLayers(Registry& r);
 Status RegisterRecurrentLayers(Registry& r);
 Status RegisterWrapperLayers(Registry& r);
 Status RegisterEinsumDenseLayers(Registry& r);
+Status RegisterMultiHeadAttention(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 
