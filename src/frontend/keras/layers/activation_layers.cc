@@ -131,7 +131,8 @@ Status RegisterActivationLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(
       r.Register("ELU", ConvertELU, "ELU, or EXP-based for alpha != 1"));
   K2L_RETURN_IF_ERROR(r.Register("Softmax", ConvertSoftmax,
-                                 "SOFTMAX (+TRANSPOSE off the last axis)"));
+                                 "SOFTMAX (+TRANSPOSE off the last axis)",
+                                 "a mask tensor is refused"));
   return Status::Ok();
 }
 

@@ -102,10 +102,13 @@ Result<std::vector<ValueId>> ConvertCenterCrop(LayerContext& ctx) {
 }  // namespace
 
 Status RegisterImagePreprocessingLayers(Registry& r) {
-  K2L_RETURN_IF_ERROR(r.Register(
-      "Resizing", ConvertResizing,
-      "RESIZE_BILINEAR or RESIZE_NEAREST_NEIGHBOR (+SLICE to crop)"));
-  K2L_RETURN_IF_ERROR(r.Register("CenterCrop", ConvertCenterCrop, "SLICE"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Resizing", ConvertResizing,
+                 "RESIZE_BILINEAR or RESIZE_NEAREST_NEIGHBOR (+SLICE to crop)",
+                 "pad_to_aspect_ratio=True, antialias=True when downsizing, "
+                 "and data_format='channels_first' are refused"));
+  K2L_RETURN_IF_ERROR(r.Register("CenterCrop", ConvertCenterCrop, "SLICE",
+                                 "data_format='channels_first' is refused"));
   return Status::Ok();
 }
 

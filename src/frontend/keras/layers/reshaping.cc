@@ -397,16 +397,22 @@ Status RegisterReshapingLayers(Registry& r) {
       r.Register("RepeatVector", ConvertRepeatVector, "EXPAND_DIMS, TILE"));
   K2L_RETURN_IF_ERROR(r.Register("ZeroPadding1D", ZeroPadding1D, "PAD"));
   K2L_RETURN_IF_ERROR(r.Register("ZeroPadding2D", ZeroPadding2D, "PAD"));
-  K2L_RETURN_IF_ERROR(r.Register("Cropping1D", Cropping1D, "SLICE"));
-  K2L_RETURN_IF_ERROR(r.Register("Cropping2D", Cropping2D, "SLICE"));
+  K2L_RETURN_IF_ERROR(r.Register("Cropping1D", Cropping1D, "SLICE",
+                                 "cropping a dynamic dim is refused"));
+  K2L_RETURN_IF_ERROR(r.Register("Cropping2D", Cropping2D, "SLICE",
+                                 "cropping a dynamic dim is refused"));
   K2L_RETURN_IF_ERROR(r.Register("ZeroPadding3D", ZeroPadding3D, "PAD"));
-  K2L_RETURN_IF_ERROR(r.Register("Cropping3D", Cropping3D, "SLICE"));
+  K2L_RETURN_IF_ERROR(r.Register("Cropping3D", Cropping3D, "SLICE",
+                                 "cropping a dynamic dim is refused"));
   K2L_RETURN_IF_ERROR(
       r.Register("UpSampling3D", ConvertUpSampling3D, "RESHAPE, TILE"));
   K2L_RETURN_IF_ERROR(r.Register("UpSampling1D", ConvertUpSampling1D,
                                  "EXPAND_DIMS, TILE, RESHAPE"));
-  K2L_RETURN_IF_ERROR(r.Register("UpSampling2D", ConvertUpSampling2D,
-                                 "RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("UpSampling2D", ConvertUpSampling2D,
+                 "RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR",
+                 "interpolations other than nearest and bilinear, and "
+                 "data_format='channels_first', are refused"));
   return Status::Ok();
 }
 
