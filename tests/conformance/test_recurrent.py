@@ -301,3 +301,70 @@ def test_sequential_mask_is_replayed(tmp_path):
         v[1, :2] = 0
         return {"ids": v}
     check_model(model, tmp_path, feeds_fn=feeds, formats=("keras", "h5"))
+
+
+def test_why_not_the_builtin_sequence_lstm(tmp_path):
+    """The design decision behind our recurrent lowering, checked against
+    the real runtime: UNIDIRECTIONAL_SEQUENCE_LSTM keeps its state in
+    variable tensors that persist between invocations, so calling it twice
+    on the same input gives two answers. A non-stateful Keras LSTM must not
+    do that, so we lower cells to plain builtins instead."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as s
+    from ai_edge_litert.interpreter import Interpreter
+
+    rng = np.random.default_rng(0)
+    m = s.ModelT()
+    m.version = 3
+    m.buffers = [s.BufferT()]
+    sg = s.SubGraphT()
+    sg.tensors = []
+
+    def tensor(name, shape, data=None, variable=False):
+        t = s.TensorT()
+        t.name, t.shape, t.type = name, list(shape), s.TensorType.FLOAT32
+        t.buffer, t.isVariable = 0, variable
+        if data is not None:
+            b = s.BufferT()
+            b.data = np.frombuffer(data.astype(np.float32).tobytes(), np.uint8)
+            m.buffers.append(b)
+            t.buffer = len(m.buffers) - 1
+        sg.tensors.append(t)
+        return len(sg.tensors) - 1
+
+    x = tensor("x", [1, 3, 2])
+    ins = [x]
+    ins += [tensor(f"wi{g}", [2, 2], rng.standard_normal((2, 2))) for g in range(4)]
+    ins += [tensor(f"wr{g}", [2, 2], rng.standard_normal((2, 2))) for g in range(4)]
+    ins += [-1, -1, -1]
+    ins += [tensor(f"b{g}", [2], rng.standard_normal(2)) for g in range(4)]
+    ins += [-1, -1, tensor("h", [1, 2], variable=True),
+            tensor("c", [1, 2], variable=True), -1, -1, -1, -1]
+    y = tensor("y", [1, 3, 2])
+    op = s.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, ins, [y]
+    op.builtinOptionsType = s.BuiltinOptions.UnidirectionalSequenceLSTMOptions
+    op.builtinOptions = s.UnidirectionalSequenceLSTMOptionsT()
+    op.builtinOptions.fusedActivationFunction = s.ActivationFunctionType.TANH
+    sg.operators, sg.inputs, sg.outputs = [op], [x], [y]
+    m.subgraphs = [sg]
+    code = s.OperatorCodeT()
+    code.builtinCode = s.BuiltinOperator.UNIDIRECTIONAL_SEQUENCE_LSTM
+    code.deprecatedBuiltinCode, code.version = 44, 1
+    m.operatorCodes = [code]
+    b = flatbuffers.Builder(0)
+    b.Finish(m.Pack(b), b"TFL3")
+    path = tmp_path / "seq_lstm.tflite"
+    path.write_bytes(b.Output())
+
+    interp = Interpreter(model_path=str(path))
+    interp.allocate_tensors()
+    xv = rng.standard_normal((1, 3, 2)).astype(np.float32)
+    outs = []
+    for _ in range(2):
+        interp.set_tensor(interp.get_input_details()[0]["index"], xv)
+        interp.invoke()
+        outs.append(interp.get_tensor(interp.get_output_details()[0]["index"]))
+    assert not np.allclose(outs[0], outs[1]), (
+        "the builtin sequence LSTM no longer carries state between "
+        "invocations; revisit the recurrent lowering in recurrent.cc")
