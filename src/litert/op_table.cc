@@ -223,6 +223,10 @@ WrittenOptions Squeeze(FBB& f, const Graph&, const Op& op) {
   b.add_squeeze_dims(dims);
   return Opt(fb::BuiltinOptions::SqueezeOptions, b.Finish());
 }
+WrittenOptions RangeOpt(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::RangeOptions, fb::CreateRangeOptions(f));
+}
+
 WrittenOptions Fill(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::FillOptions, fb::CreateFillOptions(f));
 }
@@ -406,6 +410,7 @@ const OpTableEntry kTable[] = {
     K2L_ROW(NotEqual, NOT_EQUAL, "1.14.0", V1, NotEqualOpt)
     K2L_ROW(LogicalAnd, LOGICAL_AND, "1.14.0", V1, LogicalAndOpt)
     K2L_ROW(ReduceAny, REDUCE_ANY, "1.11.0", V1, Reducer)
+    K2L_ROW(Range, RANGE, "1.13.0", V1, RangeOpt)
 #undef K2L_ROW
 };
 // clang-format on

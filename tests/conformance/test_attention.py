@@ -184,3 +184,22 @@ def test_decoder_block_with_causal_mask(tmp_path):
             layer.gamma.assign(np.ones(layer.gamma.shape, "float32"))
             layer.beta.assign(np.zeros(layer.beta.shape, "float32"))
     check_model(model, tmp_path, formats=("keras", "h5"))
+
+
+def test_causal_self_attention_dynamic_length(tmp_path):
+    """A decoder-style causal block whose length is known only at run
+    time (the causal mask is built with RANGE), run at two lengths."""
+    x = keras.Input((None, 8), name="x")
+    a = keras.layers.MultiHeadAttention(2, 4)(x, x, use_causal_mask=True)
+    y = keras.layers.LayerNormalization()(keras.layers.Add()([x, a]))
+    model = _randomize(keras.Model(x, y), scale=0.3)
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.LayerNormalization):
+            layer.gamma.assign(np.ones(layer.gamma.shape, "float32"))
+            layer.beta.assign(np.zeros(layer.beta.shape, "float32"))
+
+    def feeds(batch):
+        t = 3 if batch == 2 else 9
+        rng = np.random.default_rng(batch)
+        return {"x": rng.standard_normal((batch, t, 8)).astype("float32")}
+    check_model(model, tmp_path, feeds_fn=feeds)

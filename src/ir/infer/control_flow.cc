@@ -1,4 +1,6 @@
-// Shape inference for Fill, DynamicUpdateSlice and While.
+// Shape inference for Fill, Range, DynamicUpdateSlice and While.
+#include <algorithm>
+
 #include "ir/infer/infer_util.h"
 
 namespace k2l::ir::infer {
@@ -133,6 +135,23 @@ Result<std::vector<OutputType>> InferControlFlow(const Graph& g, OpKind kind,
     }
     case OpKind::kWhile:
       return InferWhile(g, in, std::get<WhileAttrs>(attrs));
+    case OpKind::kRange: {
+      K2L_RETURN_IF_ERROR(ExpectInputs(in, 3, 3));
+      for (ValueId v : in) {
+        if (g.value(v).dtype != DType::kInt32 || !g.value(v).shape.empty()) {
+          return Status::Invalid(
+              "start, limit and delta must be int32 "
+              "scalars");
+        }
+      }
+      auto s = ConstInts(g, in[0]), l = ConstInts(g, in[1]),
+           d = ConstInts(g, in[2]);
+      int64_t n = kDynamic;
+      if (s && l && d && (*d)[0] > 0) {
+        n = std::max<int64_t>(0, ((*l)[0] - (*s)[0] + (*d)[0] - 1) / (*d)[0]);
+      }
+      return std::vector<OutputType>{{DType::kInt32, {n}}};
+    }
     default:
       return Status::Internal("not a control-flow op");
   }

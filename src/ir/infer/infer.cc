@@ -143,6 +143,7 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kResizeBilinear:
       return infer::InferShapeOps(g, kind, inputs, attrs);
     case OpKind::kFill:
+    case OpKind::kRange:
     case OpKind::kDynamicUpdateSlice:
     case OpKind::kWhile:
       return infer::InferControlFlow(g, kind, inputs, attrs);

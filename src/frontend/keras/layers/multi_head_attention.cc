@@ -43,8 +43,8 @@ Result<ValueId> And(LayerContext& ctx, ValueId a, ValueId b) {
   return ctx.Op(OpKind::kLogicalAnd, {a, b});
 }
 
-// mask[i, j] = i >= j, as [1, T, S] bool, built at run time from the
-// lengths (cumulative sums of ones along each axis, as Keras does).
+// mask[i, j] = i >= j, as [1, T, S] bool: a constant for fixed lengths,
+// else built at run time from the lengths.
 Result<ValueId> CausalMask(LayerContext& ctx, ValueId query, ValueId value) {
   const ir::Shape qs = ctx.shape(query), vs = ctx.shape(value);
   if (qs[1] != ir::kDynamic && vs[1] != ir::kDynamic) {
@@ -56,10 +56,24 @@ Result<ValueId> CausalMask(LayerContext& ctx, ValueId query, ValueId value) {
         ir::TensorData::FromVector(ir::DType::kBool, {1, qs[1], vs[1]}, m),
         "causal_mask");
   }
-  return ctx.Invalid(
-      "use_causal_mask is set and the query or value length is dynamic",
-      "Give the query and value inputs a fixed sequence length, or pass "
-      "the causal mask as attention_mask");
+  // Dynamic lengths: rows >= columns over RANGE(0, T) and RANGE(0, S).
+  auto length = [&](ValueId v) -> Result<ValueId> {
+    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {v}));
+    return ctx.Op(OpKind::kGather, {shape, ctx.ConstInts({1}, {})},
+                  ir::GatherAttrs{0});
+  };
+  auto range = [&](ValueId v) -> Result<ValueId> {
+    K2L_ASSIGN_OR_RETURN(ValueId n, length(v));
+    return ctx.Op(OpKind::kRange,
+                  {ctx.ConstInts({0}, {}), n, ctx.ConstInts({1}, {})});
+  };
+  K2L_ASSIGN_OR_RETURN(ValueId rows, range(query));
+  K2L_ASSIGN_OR_RETURN(ValueId cols, range(value));
+  K2L_ASSIGN_OR_RETURN(
+      rows, ctx.Op(OpKind::kReshape, {rows, ctx.ConstInts({1, -1, 1})}));
+  K2L_ASSIGN_OR_RETURN(
+      cols, ctx.Op(OpKind::kReshape, {cols, ctx.ConstInts({1, 1, -1})}));
+  return ctx.Op(OpKind::kGreaterEqual, {rows, cols});
 }
 
 Result<std::vector<ValueId>> ConvertMultiHeadAttention(LayerContext& ctx) {
@@ -235,9 +249,8 @@ Status RegisterMultiHeadAttention(Registry& r) {
       "MultiHeadAttention", ConvertMultiHeadAttention,
       "FULLY_CONNECTED (projections), TRANSPOSE, BATCH_MATMUL, SELECT_V2 "
       "(masks), SOFTMAX",
-      "rank-3 inputs and the default attention_axes only; use_gate, "
-      "sliding_window, and use_causal_mask with dynamic lengths are "
-      "refused");
+      "rank-3 inputs and the default attention_axes only; use_gate and "
+      "sliding_window are refused");
 }
 
 }  // namespace k2l::keras
