@@ -35,6 +35,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterReshapingLayers(r));
   K2L_RETURN_IF_ERROR(RegisterMergeLayers(r));
   K2L_RETURN_IF_ERROR(RegisterImagePreprocessingLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterAttentionLayers(r));
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
   return Status::Ok();
 }

@@ -44,6 +44,7 @@ Status RegisterNormalizationLayers(Registry& r);
 Status RegisterReshapingLayers(Registry& r);
 Status RegisterMergeLayers(Registry& r);
 Status RegisterImagePreprocessingLayers(Registry& r);
+Status RegisterAttentionLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 
