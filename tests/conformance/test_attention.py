@@ -84,6 +84,17 @@ def test_einsum_dense_with_dynamic_length(tmp_path):
     check_model(model, tmp_path, formats=("keras", "h5"))
 
 
+def test_einsum_dense_lora_merged_by_keras_save(tmp_path):
+    """A .keras file stores the kernel with LoRA merged in."""
+    layer = L.EinsumDense("abc,cd->abd", (5, 4), bias_axes="d", lora_rank=2)
+    x = keras.Input((5, 6), name="x")
+    model = keras.Model(x, layer(x))
+    rng = np.random.default_rng(0)
+    for w in layer.weights:
+        w.assign(rng.standard_normal(w.shape).astype("float32"))
+    check_model(model, tmp_path)
+
+
 # ---------------------------------------------------------------------------
 # MultiHeadAttention
 
@@ -276,6 +287,15 @@ def test_additive_attention(tmp_path, kw, with_key, masks, call):
     check_model(model, tmp_path, formats=("keras", "h5"),
                 feeds_fn=lambda b: {k: v for k, v in feeds(b).items()
                                     if k in names})
+
+
+def test_attention_with_dynamic_lengths(tmp_path):
+    q = keras.Input((None, 8), name="q")
+    v = keras.Input((None, 8), name="v")
+    layer = L.Attention(use_scale=True)
+    model = keras.Model([q, v], layer([q, v], return_attention_scores=True))
+    layer.set_weights([np.array(0.7, "float32")])
+    check_model(model, tmp_path, formats=("keras", "h5"))
 
 
 # ---------------------------------------------------------------------------

@@ -25,18 +25,22 @@ Result<ValueId> Binary(LayerContext& ctx, OpKind k, ValueId a, ValueId b) {
 Outs ConvertEinsumDense(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(std::string equation, ctx.String("equation"));
   K2L_ASSIGN_OR_RETURN(std::string bias_axes, ctx.StringOr("bias_axes", ""));
-  if (ctx.Has("lora_rank")) {
-    return {ctx.Invalid("LoRA is enabled on it (lora_rank is set)",
-                        "Save the model without LoRA, or after merging the "
-                        "LoRA weights into the kernel")};
-  }
   const bool use_bias = ctx.Has("bias_axes");
   std::vector<std::string> names = {"kernel"};
   if (use_bias) names.push_back("bias");
-  K2L_ASSIGN_OR_RETURN(auto w, ctx.Weights(names));
-  K2L_ASSIGN_OR_RETURN(ValueId y,
-                       LowerEinsumDense(ctx, ctx.input(), equation, w[0],
-                                        use_bias ? &w[1] : nullptr, bias_axes));
+  auto w = ctx.Weights(names);
+  // Keras 3 merges LoRA into the kernel when it saves a .keras file; a
+  // legacy .h5 file keeps the factors as separate variables.
+  if (!w.ok() && ctx.Has("lora_rank")) {
+    return {ctx.Invalid(
+        "LoRA is enabled on it (lora_rank is set) and the file keeps the "
+        "LoRA factors apart from the kernel",
+        "Save the model as .keras, which merges them into the kernel")};
+  }
+  if (!w.ok()) return w.status();
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, LowerEinsumDense(ctx, ctx.input(), equation, (*w)[0],
+                                  use_bias ? &(*w)[1] : nullptr, bias_axes));
   K2L_ASSIGN_OR_RETURN(y, ApplyConfigActivation(ctx, y));
   return std::vector<ValueId>{y};
 }
@@ -60,7 +64,9 @@ Outs ConvertAttentionLayer(LayerContext& ctx, bool additive) {
     return {ctx.Invalid("its query, value and key have shapes " +
                             ir::ShapeToString(ctx.shape(q)) + ", " +
                             ir::ShapeToString(ctx.shape(v)) + " and " +
-                            ir::ShapeToString(ctx.shape(k)),
+                            ir::ShapeToString(ctx.shape(k)) +
+                            ", but attention needs three tensors of one "
+                            "rank of at least 3",
                         "Pass tensors of shape [batch, length, dim]")};
   }
   // mask=[query_mask, value_mask]; Keras reads no further entries.

@@ -156,20 +156,23 @@ Result<ValueId> MultiHeadMask(LayerContext& ctx, size_t rank,
       full.insert(full.end(), tv.begin(), tv.end());
       if (ms.size() != full.size() + 1 ||
           !std::equal(full.begin(), full.end(), ms.begin() + 1)) {
+        full.insert(full.begin(), ir::kDynamic);
         return ctx.Invalid(
             "its attention_mask has shape " + ir::ShapeToString(ms) +
-                "; with several attention axes only a full [batch, " +
-                ir::ShapeToString(tq) + ", " + ir::ShapeToString(tv) +
-                "] mask is supported",
+                "; over several attention axes only a full mask of shape " +
+                ir::ShapeToString(full) + " is supported",
             "Pass a mask of that shape");
       }
       K2L_ASSIGN_OR_RETURN(
           mask, ReshapeTo(ctx, mask, {ms[0], t, s}, "its attention_mask"));
     }
     if (ctx.rank(mask) > 4) {
-      return ctx.Invalid(
-          "its attention_mask has shape " + ir::ShapeToString(ms),
-          "Pass a mask of shape [batch, query length, value length]");
+      return ctx.Invalid("its attention_mask has shape " +
+                             ir::ShapeToString(ms) +
+                             ", more axes than the [batch, heads, query, "
+                             "value] attention scores",
+                         "Pass a mask of shape [batch, query length, value "
+                         "length]");
     }
     // Keras inserts the missing axes before the [T, S] pair.
     while (ctx.rank(mask) < 4) {
