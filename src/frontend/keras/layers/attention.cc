@@ -78,9 +78,9 @@ Outs ConvertAttentionLayer(LayerContext& ctx, bool additive) {
                           "Pass mask=[query_mask, value_mask]")};
     }
     size_t next = 0;
-    for (size_t i = 0; i < mj.size(); ++i) {
+    for (size_t i = 0; i < mj.size() && next < masks->size(); ++i) {
       if (!IsKerasTensor(mj[i])) continue;
-      ValueId m = masks->at(next++);
+      ValueId m = (*masks)[next++];
       if (i == 0) q_mask = m;
       if (i == 1) v_mask = m;
     }

@@ -39,7 +39,7 @@ Result<std::array<ValueId, 3>> QueryValueKey(LayerContext& ctx) {
                          "masks by keyword (attention_mask=...)");
     }
     size_t next = 0;
-    for (size_t i = 0; i < args.size(); ++i) {
+    for (size_t i = 0; i < args.size() && next < ctx.num_inputs(); ++i) {
       if (IsKerasTensor(args[i])) qvk[i] = ctx.input(next++);
     }
   } else {
