@@ -263,13 +263,77 @@ def test_implicit_mask_into_layer_that_cannot_apply_it(tmp_path):
                    "'gap' (GlobalAveragePooling1D): receives a Keras mask")
 
 
-def test_unsupported_einsum_equation(tmp_path):
-    # 'b' is in the input, the kernel and the output: a batched kernel.
-    x = keras.Input((3, 4), name="x")
-    y = keras.layers.EinsumDense("abc,bcd->abd", output_shape=(3, 5),
-                                 name="batched")(x)
-    model = keras.Model(x, y)
+@pytest.mark.parametrize("equation,fragment", [
+    ("abc,cd->bad", "does not keep the batch axis"),
+    ("abb,bc->ac", "repeats the letter 'b'"),
+], ids=["moves_batch", "diagonal"])
+def test_einsum_equation_without_lowering(tmp_path, equation, fragment):
+    x = keras.Input((4, 4), name="x")
+    layer = keras.layers.EinsumDense(equation, (None, 5, 3) if "bad" in equation
+                                     else (3,), name="ein")
+    model = keras.Model(x, layer(x))
     err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
-                         "'batched' (EinsumDense): its einsum equation "
-                         "'abc,bcd->abd' cannot be lowered")
-    assert "letter 'b' is in the input, the kernel and the output" in err
+                         "'ein' (EinsumDense)")
+    assert f"'{equation}'" in err and fragment in err
+
+
+def test_einsum_lora_factors_in_legacy_h5(tmp_path):
+    x = keras.Input((5, 6), name="x")
+    layer = keras.layers.EinsumDense("abc,cd->abd", (5, 4), bias_axes="d",
+                                     lora_rank=2, name="ein")
+    model = keras.Model(x, layer(x))
+    err = _convert_fails(_save(model, tmp_path / "m.h5"), tmp_path / "o.tflite",
+                         "'ein' (EinsumDense)")
+    assert "LoRA factors" in err and ".keras" in err
+
+
+def _mha_4d(**call):
+    q = keras.Input((3, 4, 8), name="q")
+    inputs = [q]
+    for name, shape in call.pop("tensors", {}).items():
+        t = keras.Input(shape, name=name, dtype="bool")
+        inputs.append(t)
+        call[name] = t
+    mha = keras.layers.MultiHeadAttention(2, 3, name="mha",
+                                          **call.pop("layer", {}))
+    return keras.Model(inputs, mha(q, q, **call))
+
+
+def _mha_3d(shape, mask_shape=None):
+    # (Rank 4 when `shape` has three entries: attention over two axes.)
+    q = keras.Input(shape, name="q")
+    inputs, call = [q], {}
+    if mask_shape is not None:
+        call["attention_mask"] = keras.Input(mask_shape, name="m", dtype="bool")
+        inputs.append(call["attention_mask"])
+    mha = keras.layers.MultiHeadAttention(2, 3, name="mha")
+    return keras.Model(inputs, mha(q, q, **call))
+
+
+@pytest.mark.parametrize("build,fragment", [
+    (lambda: _mha_4d(layer={"attention_axes": (2,)}), "attention_axes=[2]"),
+    (lambda: _mha_4d(use_causal_mask=True), "more than one attention axis"),
+    (lambda: _mha_4d(tensors={"value_mask": (3, 4)}), "its value_mask"),
+    (lambda: _mha_4d(tensors={"attention_mask": (1, 1, 3, 4)}),
+     "only a full mask of shape [?, 3, 4, 3, 4]"),
+    (lambda: _mha_3d((None, 4, 8)), "fixed size on every axis except the batch"),
+    (lambda: _mha_3d((5, 8), mask_shape=(1, 1, 1, 5, 5)),
+     "more axes than the [batch, heads, query, value]"),
+], ids=["attention_axes", "causal_two_axes", "value_mask_two_axes",
+        "partial_mask_two_axes", "dynamic_length", "mask_rank"])
+def test_multi_head_attention_refusals(tmp_path, build, fragment):
+    err = _convert_fails(_save(build(), tmp_path / "m.keras"),
+                         tmp_path / "o.tflite", "'mha' (MultiHeadAttention)")
+    assert fragment in err
+
+
+@pytest.mark.parametrize("shape,call,fragment", [
+    ((None, 8), {"use_causal_mask": True}, "use_causal_mask needs fixed"),
+    ((8,), {}, "rank of at least 3"),
+], ids=["causal_dynamic_length", "rank2"])
+def test_attention_refusals(tmp_path, shape, call, fragment):
+    q = keras.Input(shape, name="q")
+    model = keras.Model(q, keras.layers.Attention(name="att")([q, q], **call))
+    err = _convert_fails(_save(model, tmp_path / "m.keras"), tmp_path / "o.tflite",
+                         "'att' (Attention)")
+    assert fragment in err

@@ -28,8 +28,6 @@ const std::map<std::string, std::pair<std::string, std::string>>& Known() {
           {"AdaptiveMaxPooling1D", {"unsupported", "not yet lowered"}},
           {"AdaptiveMaxPooling2D", {"unsupported", "not yet lowered"}},
           {"AdaptiveMaxPooling3D", {"unsupported", "not yet lowered"}},
-          {"AdditiveAttention", {"unsupported", "not yet lowered"}},
-          {"Attention", {"unsupported", "not yet lowered"}},
           {"AugMix", {"unsupported", kAugmentation}},
           {"AutoContrast", {"unsupported", "not yet lowered"}},
           {"CategoryEncoding", {"unsupported", "not yet lowered"}},

@@ -37,8 +37,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterImagePreprocessingLayers(r));
   K2L_RETURN_IF_ERROR(RegisterRecurrentLayers(r));
   K2L_RETURN_IF_ERROR(RegisterWrapperLayers(r));
-  K2L_RETURN_IF_ERROR(RegisterEinsumDenseLayers(r));
-  K2L_RETURN_IF_ERROR(RegisterMultiHeadAttention(r));
+  K2L_RETURN_IF_ERROR(RegisterAttentionLayers(r));
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
   return Status::Ok();
 }

@@ -49,8 +49,7 @@ Status RegisterMergeLayers(Registry& r);
 Status RegisterImagePreprocessingLayers(Registry& r);
 Status RegisterRecurrentLayers(Registry& r);
 Status RegisterWrapperLayers(Registry& r);
-Status RegisterEinsumDenseLayers(Registry& r);
-Status RegisterMultiHeadAttention(Registry& r);
+Status RegisterAttentionLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 

@@ -1,10 +1,15 @@
-// MultiHeadAttention over [batch, time, features] inputs: the Q/K/V and
-// output projections are EinsumDense equations (FULLY_CONNECTED), the
-// attention two BATCH_MATMULs around a masked SOFTMAX.
+// MultiHeadAttention: projections as EinsumDense lowers them, heads split
+// by RESHAPE and TRANSPOSE, scores and context by BATCH_MATMUL.
+//
+// Masks follow the code path Keras takes for the call, since that decides
+// what a fully masked row yields (see SoftmaxPath).
+#include <array>
 #include <cmath>
+#include <optional>
 
-#include "frontend/keras/einsum.h"
-#include "frontend/keras/registry.h"
+#include "frontend/keras/activations.h"
+#include "frontend/keras/attention_lowering.h"
+#include "frontend/keras/einsum_lowering.h"
 
 namespace k2l::keras {
 
@@ -14,243 +19,377 @@ using ir::OpKind;
 using ir::ValueId;
 using nlohmann::json;
 
-// Keras' masked softmax fills masked scores with this before the softmax.
-constexpr float kLargeNegative = -1e9f;
-
-bool KwargBool(LayerContext& ctx, const char* key) {
-  const json& kw = ctx.kwargs();
-  return kw.is_object() && kw.contains(key) && kw[key].is_boolean() &&
-         kw[key].get<bool>();
+ir::TensorData ScaledBy(const ir::TensorData& t, float s) {
+  auto src = t.as<float>();
+  std::vector<float> v(src.begin(), src.end());
+  for (float& f : v) f *= s;
+  return ir::TensorData::FromVector(ir::DType::kFloat32, t.shape(), v);
 }
 
-// A mask value as bool: Keras keeps positions where it is true (> 0.5 for
-// numbers in the softmax; != 0 for the cast in the mask merge).
-Result<ValueId> AsBool(LayerContext& ctx, ValueId m) {
-  ir::DType dt = ctx.value(m).dtype;
-  if (dt == ir::DType::kBool) return m;
-  if (dt == ir::DType::kFloat32) {
-    return ctx.Op(OpKind::kNotEqual, {m, ctx.ConstFloat(0.0f)});
-  }
-  if (dt == ir::DType::kInt32) {
-    return ctx.Op(OpKind::kNotEqual, {m, ctx.ConstInts({0}, {})});
-  }
-  return ctx.Invalid("a mask has dtype " + std::string(ir::DTypeName(dt)),
-                     "Pass masks as bool, int32 or float32");
-}
-
-Result<ValueId> And(LayerContext& ctx, ValueId a, ValueId b) {
-  if (a == ir::kNoValue) return b;
-  return ctx.Op(OpKind::kLogicalAnd, {a, b});
-}
-
-// mask[i, j] = i >= j, as [1, T, S] bool: a constant for fixed lengths,
-// else built at run time from the lengths.
-Result<ValueId> CausalMask(LayerContext& ctx, ValueId query, ValueId value) {
-  const ir::Shape qs = ctx.shape(query), vs = ctx.shape(value);
-  if (qs[1] != ir::kDynamic && vs[1] != ir::kDynamic) {
-    std::vector<uint8_t> m(static_cast<size_t>(qs[1] * vs[1]));
-    for (int64_t i = 0; i < qs[1]; ++i) {
-      for (int64_t j = 0; j < vs[1]; ++j) m[i * vs[1] + j] = i >= j;
+// The call's query, value and key, passed by position or by keyword; the
+// key defaults to the value.
+Result<std::array<ValueId, 3>> QueryValueKey(LayerContext& ctx) {
+  std::array<ValueId, 3> qvk = {ir::kNoValue, ir::kNoValue, ir::kNoValue};
+  const json& args = ctx.args();
+  if (args.is_array() && !args.empty()) {
+    if (args.size() > 3) {
+      return ctx.Invalid("it is called with " + std::to_string(args.size()) +
+                             " positional arguments",
+                         "Pass query, value and key by position and the "
+                         "masks by keyword (attention_mask=...)");
     }
-    return ctx.Const(
-        ir::TensorData::FromVector(ir::DType::kBool, {1, qs[1], vs[1]}, m),
-        "causal_mask");
+    size_t next = 0;
+    for (size_t i = 0; i < args.size() && next < ctx.num_inputs(); ++i) {
+      if (IsKerasTensor(args[i])) qvk[i] = ctx.input(next++);
+    }
+  } else {
+    for (size_t i = 0; i < ctx.num_inputs() && i < 3; ++i) {
+      qvk[i] = ctx.input(i);
+    }
   }
-  // Dynamic lengths: rows >= columns over RANGE(0, T) and RANGE(0, S).
-  auto length = [&](ValueId v) -> Result<ValueId> {
-    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {v}));
-    return ctx.Op(OpKind::kGather, {shape, ctx.ConstInts({1}, {})},
-                  ir::GatherAttrs{0});
-  };
+  const char* names[3] = {"query", "value", "key"};
+  for (size_t i = 0; i < 3; ++i) {
+    if (qvk[i] == ir::kNoValue) {
+      K2L_ASSIGN_OR_RETURN(qvk[i], ctx.KwargInput(names[i]));
+    }
+  }
+  if (qvk[0] == ir::kNoValue || qvk[1] == ir::kNoValue) {
+    return ctx.Invalid("it is called without a query or a value tensor",
+                       "Call it as mha(query, value) or mha(query, value, "
+                       "key)");
+  }
+  if (qvk[2] == ir::kNoValue) qvk[2] = qvk[1];
+  return qvk;
+}
+
+// The sizes of the attention axes (all but batch and features). Over one
+// axis its length may be dynamic; over several they are flattened by
+// reshapes, which need them fixed. The features must be known.
+Result<ir::Shape> AttendedDims(LayerContext& ctx, ValueId v, const char* what) {
+  const ir::Shape s = ctx.shape(v);
+  for (size_t i = s.size() == 3 ? 2 : 1; i < s.size(); ++i) {
+    if (s[i] == ir::kDynamic) {
+      return ctx.Invalid(std::string("its ") + what + " has shape " +
+                             ir::ShapeToString(s) +
+                             "; splitting attention heads needs a fixed size "
+                             "on every axis except the batch",
+                         "Give the model's Inputs a fixed sequence length");
+    }
+  }
+  return ir::Shape(s.begin() + 1, s.end() - 1);
+}
+
+Status CheckAttentionAxes(LayerContext& ctx, size_t rank) {
+  if (!ctx.Has("attention_axes")) return Status::Ok();
+  std::vector<int64_t> axes;
+  if (ctx.config()["attention_axes"].is_array()) {
+    K2L_ASSIGN_OR_RETURN(axes, ctx.IntList("attention_axes"));
+  } else {
+    K2L_ASSIGN_OR_RETURN(int64_t a, ctx.Int("attention_axes"));
+    axes = {a};
+  }
+  // Keras normalises negative axes against the projected rank minus one,
+  // which is the input's rank.
+  std::vector<int64_t> want;
+  for (size_t i = 1; i + 1 < rank; ++i) want.push_back(static_cast<int64_t>(i));
+  for (int64_t& a : axes) {
+    if (a < 0) a += static_cast<int64_t>(rank);
+  }
+  if (axes == want) return Status::Ok();
+  return ctx.Invalid(
+      "attention_axes=" + ctx.config()["attention_axes"].dump() +
+          " is not supported: only the default, attention over every axis "
+          "between the batch and the features, is lowered",
+      "Use attention_axes=None, or reshape the inputs so that the attended "
+      "axes lie between the batch and the features");
+}
+
+// A projection's weights: kernel, and bias when the layer uses one.
+struct Projection {
+  ir::TensorData kernel;
+  std::optional<ir::TensorData> bias;
+  const ir::TensorData* bias_or_null() const { return bias ? &*bias : nullptr; }
+};
+
+// Loads the projection saved under sublayer `attr` (legacy .h5 position
+// `index`) and checks it against the config's kernel shape.
+Result<Projection> LoadProjection(LayerContext& ctx, const std::string& attr,
+                                  size_t index, bool use_bias,
+                                  const ir::Shape& kernel) {
+  std::vector<std::string> names = {"kernel"};
+  if (use_bias) names.push_back("bias");
+  // .keras files keep the weights under the sublayers' attributes; legacy
+  // .h5 files list them flat in creation order.
+  K2L_ASSIGN_OR_RETURN(auto w,
+                       ctx.SubWeights({attr}, names, index * names.size()));
+  K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[0], attr + " kernel", kernel));
+  Projection p{w[0], std::nullopt};
+  if (use_bias) {
+    // The bias spans the kernel's output axes: all but the contracted ones.
+    const size_t contracted = attr == "output_dense" ? 2 : 1;
+    K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(
+        w[1], attr + " bias",
+        ir::Shape(kernel.begin() + contracted, kernel.end())));
+    p.bias = w[1];
+  }
+  return p;
+}
+
+// mask[i, j] = i >= j as [1, 1, T, S] bool, for lengths known only at run
+// time: RANGE(0, T) against RANGE(0, S).
+Result<ValueId> RuntimeCausalMask(LayerContext& ctx, ValueId query,
+                                  ValueId value) {
   auto range = [&](ValueId v) -> Result<ValueId> {
-    K2L_ASSIGN_OR_RETURN(ValueId n, length(v));
+    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {v}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId n, ctx.Op(OpKind::kGather, {shape, ctx.ConstInts({1}, {})},
+                          ir::GatherAttrs{0}));
     return ctx.Op(OpKind::kRange,
                   {ctx.ConstInts({0}, {}), n, ctx.ConstInts({1}, {})});
   };
   K2L_ASSIGN_OR_RETURN(ValueId rows, range(query));
   K2L_ASSIGN_OR_RETURN(ValueId cols, range(value));
   K2L_ASSIGN_OR_RETURN(
-      rows, ctx.Op(OpKind::kReshape, {rows, ctx.ConstInts({1, -1, 1})}));
+      rows, ctx.Op(OpKind::kReshape, {rows, ctx.ConstInts({1, 1, -1, 1})}));
   K2L_ASSIGN_OR_RETURN(
-      cols, ctx.Op(OpKind::kReshape, {cols, ctx.ConstInts({1, 1, -1})}));
+      cols, ctx.Op(OpKind::kReshape, {cols, ctx.ConstInts({1, 1, 1, -1})}));
   return ctx.Op(OpKind::kGreaterEqual, {rows, cols});
 }
+
+// The bool mask MultiHeadAttention applies, broadcastable to the [B, N, T, S]
+// scores, or kNoValue: attention_mask, value_mask and key_mask (each [B, S]),
+// and the causal and sliding-window masks, ANDed as Keras does.
+Result<ValueId> MultiHeadMask(LayerContext& ctx, size_t rank,
+                              const ir::Shape& tq, const ir::Shape& tv,
+                              bool causal, int64_t window, ValueId query,
+                              ValueId value) {
+  int64_t t = 1, s = 1;
+  for (int64_t d : tq)
+    t = d == ir::kDynamic || t == ir::kDynamic ? ir::kDynamic : t * d;
+  for (int64_t d : tv)
+    s = d == ir::kDynamic || s == ir::kDynamic ? ir::kDynamic : s * d;
+  // Keras replaces an explicit query_mask by the query's implicit mask, so
+  // a query_mask tensor passed by keyword has no effect.
+  (void)ctx.KwargInputs("query_mask");
+  K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.KwargInput("attention_mask"));
+  if (mask != ir::kNoValue) {
+    K2L_ASSIGN_OR_RETURN(mask, AsBoolMask(ctx, mask));
+    const ir::Shape ms = ctx.shape(mask);
+    if (rank > 3) {
+      // Attention over several axes is attention over their flattening.
+      ir::Shape full = tq;
+      full.insert(full.end(), tv.begin(), tv.end());
+      if (ms.size() != full.size() + 1 ||
+          !std::equal(full.begin(), full.end(), ms.begin() + 1)) {
+        full.insert(full.begin(), ir::kDynamic);
+        return ctx.Invalid(
+            "its attention_mask has shape " + ir::ShapeToString(ms) +
+                "; over several attention axes only a full mask of shape " +
+                ir::ShapeToString(full) + " is supported",
+            "Pass a mask of that shape");
+      }
+      K2L_ASSIGN_OR_RETURN(
+          mask, ReshapeTo(ctx, mask, {ms[0], t, s}, "its attention_mask"));
+    }
+    if (ctx.rank(mask) > 4) {
+      return ctx.Invalid("its attention_mask has shape " +
+                             ir::ShapeToString(ms) +
+                             ", more axes than the [batch, heads, query, "
+                             "value] attention scores",
+                         "Pass a mask of shape [batch, query length, value "
+                         "length]");
+    }
+    // Keras inserts the missing axes before the [T, S] pair.
+    while (ctx.rank(mask) < 4) {
+      K2L_ASSIGN_OR_RETURN(
+          mask, ctx.Op(OpKind::kExpandDims, {mask, ctx.ConstInts({-3})}));
+    }
+  }
+  for (const char* key : {"value_mask", "key_mask"}) {
+    K2L_ASSIGN_OR_RETURN(ValueId m, ctx.KwargInput(key));
+    if (m == ir::kNoValue) continue;
+    if (rank > 3 || ctx.rank(m) != 2) {
+      return ctx.Invalid(std::string("its ") + key + " has shape " +
+                             ir::ShapeToString(ctx.shape(m)) +
+                             "; only a [batch, length] mask of a sequence is "
+                             "supported",
+                         "Pass the mask as attention_mask of shape [batch, "
+                         "query length, value length]");
+    }
+    K2L_ASSIGN_OR_RETURN(m, AsBoolMask(ctx, m));
+    // [B, S] -> [B, 1, 1, S]
+    K2L_ASSIGN_OR_RETURN(m, ReshapeTo(ctx, m, {ir::kDynamic, 1, 1, s}, key));
+    K2L_ASSIGN_OR_RETURN(mask, AndMasks(ctx, m, mask));
+  }
+  if (causal || window > 0) {
+    if (rank > 3) {
+      return ctx.Invalid(
+          "a causal or sliding-window mask over more than one attention axis "
+          "is not supported",
+          "Flatten the attended axes into one sequence axis");
+    }
+    ValueId c = ir::kNoValue;
+    if (t != ir::kDynamic && s != ir::kDynamic) {
+      c = ConstantMask(ctx, t, s, causal, window, {1, 1, t, s});
+    } else if (window > 0) {
+      return ctx.Invalid(
+          "a sliding_window mask needs fixed query and value lengths",
+          "Give the query and value Inputs a fixed sequence length");
+    } else {
+      K2L_ASSIGN_OR_RETURN(c, RuntimeCausalMask(ctx, query, value));
+    }
+    K2L_ASSIGN_OR_RETURN(mask, AndMasks(ctx, c, mask));
+  }
+  return mask;
+}
+
+}  // namespace
 
 Result<std::vector<ValueId>> ConvertMultiHeadAttention(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(int64_t heads, ctx.Int("num_heads"));
   K2L_ASSIGN_OR_RETURN(int64_t key_dim, ctx.Int("key_dim"));
   K2L_ASSIGN_OR_RETURN(int64_t value_dim, ctx.IntOr("value_dim", key_dim));
+  K2L_ASSIGN_OR_RETURN(double dropout, ctx.FloatOr("dropout", 0.0));
   K2L_ASSIGN_OR_RETURN(bool use_bias, ctx.BoolOr("use_bias", true));
   K2L_ASSIGN_OR_RETURN(bool use_gate, ctx.BoolOr("use_gate", false));
-  if (use_gate) {
-    return {ctx.Invalid("use_gate=True is not supported yet",
-                        "Export a model with use_gate=False")};
-  }
-  if (ctx.Has("sliding_window")) {
-    return {ctx.Invalid("a sliding_window is set, which is not supported yet",
-                        "Export a model without sliding_window")};
-  }
-  if (ctx.num_inputs() < 2 || ctx.num_inputs() > 3) {
-    return {ctx.Invalid("it is called on " + std::to_string(ctx.num_inputs()) +
-                            " positional tensors",
-                        "Call it as mha(query, value) or mha(query, value, "
-                        "key)")};
-  }
-  const ValueId query = ctx.input(0), value = ctx.input(1);
-  K2L_ASSIGN_OR_RETURN(ValueId key_kw, ctx.KwargInput("key"));
-  const ValueId key = ctx.num_inputs() == 3
-                          ? ctx.input(2)
-                          : (key_kw != ir::kNoValue ? key_kw : value);
-  for (ValueId v : {query, value, key}) {
-    if (ctx.rank(v) != 3) {
-      return {
-          ctx.Invalid("an input has shape " + ir::ShapeToString(ctx.shape(v)) +
-                          "; only [batch, time, features] inputs are supported",
-                      "Reshape the inputs to rank 3")};
-    }
-  }
-  if (ctx.Has("attention_axes")) {
-    K2L_ASSIGN_OR_RETURN(auto axes, ctx.IntList("attention_axes"));
-    if (!(axes.size() == 1 && (axes[0] == 1 || axes[0] == -2))) {
-      return {ctx.Invalid("attention_axes is " +
-                              ctx.config()["attention_axes"].dump() +
-                              "; only attention over the time axis is "
-                              "supported",
-                          "Use the default attention_axes")};
-    }
-  }
-  if (ctx.has_input_mask()) {
-    // Files that leave Keras masks implicit (tf.keras) would need them
-    // merged here as query/value masks.
-    return {ctx.Invalid("it receives an implicit Keras mask",
-                        "Pass the mask explicitly as attention_mask")};
-  }
-  const bool causal = KwargBool(ctx, "use_causal_mask");
-  const bool return_scores = KwargBool(ctx, "return_attention_scores");
+  K2L_ASSIGN_OR_RETURN(int64_t window, ctx.IntOr("sliding_window", 0));
+  K2L_ASSIGN_OR_RETURN(bool want_scores,
+                       CallFlag(ctx, "return_attention_scores"));
+  K2L_ASSIGN_OR_RETURN(bool causal, CallFlag(ctx, "use_causal_mask"));
+  K2L_ASSIGN_OR_RETURN(auto qvk, QueryValueKey(ctx));
+  auto [query, value, key] = qvk;
 
-  // Projections, as Keras builds them for rank-3 inputs.
-  std::vector<std::string> names = {"kernel"};
-  if (use_bias) names.push_back("bias");
-  const size_t per = names.size();
-  struct Proj {
-    const char* attr;
-    const char* equation;
-    ValueId x;
-  };
-  const Proj projs[] = {{"query_dense", "abc,cde->abde", query},
-                        {"key_dense", "abc,cde->abde", key},
-                        {"value_dense", "abc,cde->abde", value}};
-  std::vector<ValueId> qkv;
-  for (size_t i = 0; i < 3; ++i) {
-    K2L_ASSIGN_OR_RETURN(auto w,
-                         ctx.SubWeights({projs[i].attr}, names, i * per));
-    int64_t dim = i == 2 ? value_dim : key_dim;
-    K2L_RETURN_IF_ERROR(
-        ctx.ExpectWeightShape(w[0], std::string(projs[i].attr) + " kernel",
-                              {ctx.shape(projs[i].x)[2], heads, dim}));
-    std::optional<ir::TensorData> b;
-    if (use_bias) b = w[1];
-    K2L_ASSIGN_OR_RETURN(
-        ValueId p, LowerEinsum(ctx, projs[i].x, projs[i].equation, w[0], b));
-    qkv.push_back(p);
+  const size_t rank = ctx.rank(query);
+  if (rank < 3 || ctx.rank(value) != rank || ctx.rank(key) != rank) {
+    return {ctx.Invalid("its query, value and key have ranks " +
+                            std::to_string(rank) + ", " +
+                            std::to_string(ctx.rank(value)) + " and " +
+                            std::to_string(ctx.rank(key)),
+                        "Pass query, value and key of one rank, at least 3 "
+                        "(batch, sequence, features)")};
   }
-  // [B, T, N, H] -> [B, N, T, H]; the query scaled by 1/sqrt(key_dim).
-  auto heads_first = [&](ValueId v) {
-    return ctx.Op(OpKind::kTranspose, {v, ctx.ConstInts({0, 2, 1, 3})});
-  };
+  K2L_RETURN_IF_ERROR(CheckAttentionAxes(ctx, rank));
+  K2L_ASSIGN_OR_RETURN(ir::Shape tq, AttendedDims(ctx, query, "query"));
+  K2L_ASSIGN_OR_RETURN(ir::Shape tv, AttendedDims(ctx, value, "value"));
+  K2L_ASSIGN_OR_RETURN(ir::Shape tk, AttendedDims(ctx, key, "key"));
+  if (tk != tv) {
+    return {ctx.Invalid("its value and key have shapes " +
+                            ir::ShapeToString(ctx.shape(value)) + " and " +
+                            ir::ShapeToString(ctx.shape(key)),
+                        "Pass a key and value that differ in the last axis "
+                        "only")};
+  }
+  int64_t t = 1, s = 1;
+  for (int64_t d : tq)
+    t = d == ir::kDynamic || t == ir::kDynamic ? ir::kDynamic : t * d;
+  for (int64_t d : tv)
+    s = d == ir::kDynamic || s == ir::kDynamic ? ir::kDynamic : s * d;
+  const int64_t eq = ctx.shape(query).back();
+  const int64_t ek = ctx.shape(key).back(), ev = ctx.shape(value).back();
+  std::vector<int64_t> out_dims = {eq};
+  if (ctx.Has("output_shape")) {
+    if (ctx.config()["output_shape"].is_array()) {
+      K2L_ASSIGN_OR_RETURN(out_dims, ctx.IntList("output_shape"));
+    } else {
+      K2L_ASSIGN_OR_RETURN(int64_t o, ctx.Int("output_shape"));
+      out_dims = {o};
+    }
+  }
+  ir::Shape out_kernel = {heads, value_dim};
+  out_kernel.insert(out_kernel.end(), out_dims.begin(), out_dims.end());
+
+  // Creation order: query, key, gate, value, output. The gate has no public
+  // property, so its attribute keeps the underscore.
+  const size_t g = use_gate ? 1 : 0;
+  K2L_ASSIGN_OR_RETURN(
+      Projection qw,
+      LoadProjection(ctx, "query_dense", 0, use_bias, {eq, heads, key_dim}));
+  K2L_ASSIGN_OR_RETURN(
+      Projection kw,
+      LoadProjection(ctx, "key_dense", 1, use_bias, {ek, heads, key_dim}));
+  Projection gw;
+  if (use_gate) {
+    K2L_ASSIGN_OR_RETURN(gw, LoadProjection(ctx, "_gate_dense", 2, use_bias,
+                                            {eq, heads, value_dim}));
+  }
+  K2L_ASSIGN_OR_RETURN(Projection vw,
+                       LoadProjection(ctx, "value_dense", 2 + g, use_bias,
+                                      {ev, heads, value_dim}));
+  K2L_ASSIGN_OR_RETURN(Projection ow, LoadProjection(ctx, "output_dense", 3 + g,
+                                                     use_bias, out_kernel));
+
+  // Attention over several axes is attention over their flattening.
+  const std::string why = "multi-head attention";
+  K2L_ASSIGN_OR_RETURN(query,
+                       ReshapeTo(ctx, query, {ir::kDynamic, t, eq}, why));
+  K2L_ASSIGN_OR_RETURN(value,
+                       ReshapeTo(ctx, value, {ir::kDynamic, s, ev}, why));
+  K2L_ASSIGN_OR_RETURN(key, ReshapeTo(ctx, key, {ir::kDynamic, s, ek}, why));
+
+  const std::string proj = "abc,cde->abde";
+  // The 1/sqrt(key_dim) Keras applies to the projected query is folded into
+  // the query projection.
   const float scale =
       static_cast<float>(1.0 / std::sqrt(static_cast<double>(key_dim)));
+  qw.kernel = ScaledBy(qw.kernel, scale);
+  if (qw.bias) qw.bias = ScaledBy(*qw.bias, scale);
+  K2L_ASSIGN_OR_RETURN(ValueId q,
+                       LowerEinsumDense(ctx, query, proj, qw.kernel,
+                                        qw.bias_or_null(), "de", "query"));
   K2L_ASSIGN_OR_RETURN(
-      ValueId q,
-      ctx.Op(OpKind::kMul, {qkv[0], ctx.ConstFloat(scale)}, ir::BinaryAttrs{}));
-  K2L_ASSIGN_OR_RETURN(q, heads_first(q));
-  K2L_ASSIGN_OR_RETURN(ValueId k, heads_first(qkv[1]));
-  K2L_ASSIGN_OR_RETURN(ValueId v, heads_first(qkv[2]));
-  ir::BatchMatMulAttrs kt;
-  kt.adj_y = true;
-  K2L_ASSIGN_OR_RETURN(ValueId scores,
-                       ctx.Op(OpKind::kBatchMatMul, {q, k}, kt));  // [B,N,T,S]
-
-  // The merged mask [B, T, S]: Keras masks of query/value/key, the
-  // attention_mask, and the causal mask, combined with AND.
-  ValueId mask = ir::kNoValue;
-  auto expand = [&](ValueId m, int axis) -> Result<ValueId> {
-    K2L_ASSIGN_OR_RETURN(m, AsBool(ctx, m));
-    return ctx.Op(OpKind::kExpandDims, {m, ctx.ConstInts({axis})});
-  };
-  K2L_ASSIGN_OR_RETURN(ValueId query_mask, ctx.KwargInput("query_mask"));
-  K2L_ASSIGN_OR_RETURN(ValueId value_mask, ctx.KwargInput("value_mask"));
-  K2L_ASSIGN_OR_RETURN(ValueId key_mask, ctx.KwargInput("key_mask"));
-  if (query_mask != ir::kNoValue) {
-    K2L_ASSIGN_OR_RETURN(mask, expand(query_mask, -1));
+      ValueId k, LowerEinsumDense(ctx, key, proj, kw.kernel, kw.bias_or_null(),
+                                  "de", "key"));
+  K2L_ASSIGN_OR_RETURN(ValueId v,
+                       LowerEinsumDense(ctx, value, proj, vw.kernel,
+                                        vw.bias_or_null(), "de", "value"));
+  // [B, T, N, H] -> [B, N, T, H]; the key as [B, N, H, S].
+  K2L_ASSIGN_OR_RETURN(q, TransposeBy(ctx, q, {0, 2, 1, 3}));
+  K2L_ASSIGN_OR_RETURN(k, TransposeBy(ctx, k, {0, 2, 3, 1}));
+  K2L_ASSIGN_OR_RETURN(v, TransposeBy(ctx, v, {0, 2, 1, 3}));
+  K2L_ASSIGN_OR_RETURN(ValueId scores, ctx.Op(OpKind::kBatchMatMul, {q, k},
+                                              ir::BatchMatMulAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ValueId mask, MultiHeadMask(ctx, rank, tq, tv, causal,
+                                                   window, query, value));
+  // Keras takes ops.dot_product_attention unless it needs the weights
+  // (returned or dropped out) or attends over several axes.
+  const bool explicit_weights = dropout > 0 || want_scores || rank != 3;
+  K2L_ASSIGN_OR_RETURN(
+      ValueId weights,
+      MaskedSoftmax(ctx, scores, mask,
+                    explicit_weights ? SoftmaxPath::kSoftmaxLayer
+                                     : SoftmaxPath::kDotProductAttention));
+  K2L_ASSIGN_OR_RETURN(ValueId ctxv, ctx.Op(OpKind::kBatchMatMul, {weights, v},
+                                            ir::BatchMatMulAttrs{}));
+  K2L_ASSIGN_OR_RETURN(ctxv, TransposeBy(ctx, ctxv, {0, 2, 1, 3}));
+  if (use_gate) {
+    K2L_ASSIGN_OR_RETURN(ValueId gate,
+                         LowerEinsumDense(ctx, query, proj, gw.kernel,
+                                          gw.bias_or_null(), "de", "gate"));
+    K2L_ASSIGN_OR_RETURN(gate, ApplyActivation(ctx, gate, json("sigmoid")));
+    K2L_ASSIGN_OR_RETURN(ctxv,
+                         ctx.Op(OpKind::kMul, {ctxv, gate}, ir::BinaryAttrs{}));
   }
-  for (ValueId m : {value_mask, key_mask}) {
-    if (m == ir::kNoValue) continue;
-    K2L_ASSIGN_OR_RETURN(ValueId e, expand(m, -2));
-    K2L_ASSIGN_OR_RETURN(mask, And(ctx, mask, e));
+  std::string letters;
+  for (size_t i = 0; i < out_dims.size(); ++i) {
+    letters += static_cast<char>('e' + i);
   }
-  if (causal) {
-    K2L_ASSIGN_OR_RETURN(ValueId c, CausalMask(ctx, query, value));
-    K2L_ASSIGN_OR_RETURN(mask, And(ctx, mask, c));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId out,
+      LowerEinsumDense(ctx, ctxv, "abcd,cd" + letters + "->ab" + letters,
+                       ow.kernel, ow.bias_or_null(), letters,
+                       "attention_output"));
+  if (rank > 3) {
+    ir::Shape os = {ir::kDynamic};
+    os.insert(os.end(), tq.begin(), tq.end());
+    os.insert(os.end(), out_dims.begin(), out_dims.end());
+    K2L_ASSIGN_OR_RETURN(out, ReshapeTo(ctx, out, os, why));
+    ir::Shape ss = {ir::kDynamic, heads};
+    ss.insert(ss.end(), tq.begin(), tq.end());
+    ss.insert(ss.end(), tv.begin(), tv.end());
+    K2L_ASSIGN_OR_RETURN(weights, ReshapeTo(ctx, weights, ss, why));
   }
-  K2L_ASSIGN_OR_RETURN(ValueId attention_mask,
-                       ctx.KwargInput("attention_mask"));
-  if (attention_mask != ir::kNoValue) {
-    if (ctx.rank(attention_mask) != 3) {
-      return {ctx.Invalid("its attention_mask has shape " +
-                              ir::ShapeToString(ctx.shape(attention_mask)) +
-                              ", expected [batch, T, S]",
-                          "Pass a [batch, T, S] attention_mask")};
-    }
-    K2L_ASSIGN_OR_RETURN(ValueId a, AsBool(ctx, attention_mask));
-    K2L_ASSIGN_OR_RETURN(mask, And(ctx, mask, a));
-  }
-  if (mask != ir::kNoValue) {
-    K2L_ASSIGN_OR_RETURN(
-        mask, ctx.Op(OpKind::kExpandDims, {mask, ctx.ConstInts({1})}));
-    K2L_ASSIGN_OR_RETURN(
-        scores, ctx.Op(OpKind::kSelectV2,
-                       {mask, scores, ctx.ConstFloat(kLargeNegative)}));
-  }
-  K2L_ASSIGN_OR_RETURN(ValueId probs, ctx.Op(OpKind::kSoftmax, {scores},
-                                             ir::SoftmaxAttrs{1.0f}));
-  // Keras takes one of two paths, which differ on fully masked rows: its
-  // fused dot_product_attention (no dropout, no scores returned) leaves
-  // them uniform; the Softmax layer's path zeroes masked positions.
-  K2L_ASSIGN_OR_RETURN(double dropout, ctx.FloatOr("dropout", 0.0));
-  if (mask != ir::kNoValue && (dropout > 0.0 || return_scores)) {
-    K2L_ASSIGN_OR_RETURN(
-        probs, ctx.Op(OpKind::kSelectV2, {mask, probs, ctx.ConstFloat(0.0f)}));
-  }
-  K2L_ASSIGN_OR_RETURN(ValueId att, ctx.Op(OpKind::kBatchMatMul, {probs, v},
-                                           ir::BatchMatMulAttrs{}));
-  K2L_ASSIGN_OR_RETURN(att, heads_first(att));  // back to [B, T, N, H]
-
-  K2L_ASSIGN_OR_RETURN(auto wo,
-                       ctx.SubWeights({"output_dense"}, names, 3 * per));
-  std::optional<ir::TensorData> bo;
-  if (use_bias) bo = wo[1];
-  if (wo[0].shape().size() != 3) {
-    return {ctx.Invalid(
-        "its output kernel has shape " + ir::ShapeToString(wo[0].shape()),
-        "Only a single output_shape axis is supported")};
-  }
-  K2L_ASSIGN_OR_RETURN(ValueId out,
-                       LowerEinsum(ctx, att, "abcd,cde->abe", wo[0], bo));
-  std::vector<ValueId> outs = {out};
-  if (return_scores) outs.push_back(probs);
-  return outs;
-}
-
-}  // namespace
-
-Status RegisterMultiHeadAttention(Registry& r) {
-  return r.Register(
-      "MultiHeadAttention", ConvertMultiHeadAttention,
-      "FULLY_CONNECTED (projections), TRANSPOSE, BATCH_MATMUL, SELECT_V2 "
-      "(masks), SOFTMAX",
-      "rank-3 inputs and the default attention_axes only; use_gate and "
-      "sliding_window are refused");
+  if (want_scores) return std::vector<ValueId>{out, weights};
+  return std::vector<ValueId>{out};
 }
 
 }  // namespace k2l::keras
