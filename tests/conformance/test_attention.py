@@ -446,3 +446,32 @@ def test_einsum_dense_two_unknown_dims_pass_through(tmp_path):
         rng = np.random.default_rng(batch)
         return {"x": rng.standard_normal((batch, t, 6)).astype("float32")}
     check_model(model, tmp_path, feeds_fn=feeds)
+
+
+@pytest.mark.parametrize("cross", [False, True])
+@pytest.mark.parametrize("scores", [False, True])
+def test_mha_applies_implicit_embedding_masks(tmp_path, cross, scores):
+    """Keras applies the query's and value's implicit masks (from
+    Embedding(mask_zero=True)) without recording them in the file; the
+    converter replays them. Padded queries make fully masked rows, which
+    Keras's two code paths treat differently."""
+    q_ids = keras.Input((6,), dtype="int32", name="q_ids")
+    q = keras.layers.Embedding(20, 8, mask_zero=True)(q_ids)
+    inputs, v = [q_ids], q
+    if cross:
+        v_ids = keras.Input((5,), dtype="int32", name="v_ids")
+        v = keras.layers.Embedding(20, 8, mask_zero=True)(v_ids)
+        inputs.append(v_ids)
+    out = keras.layers.MultiHeadAttention(2, 4)(
+        q, v, return_attention_scores=scores)
+    model = _random_weights(keras.Model(inputs, list(out) if scores else out))
+
+    def feeds(batch):
+        rng = np.random.default_rng(batch)
+        f = {}
+        for name, t in [("q_ids", 6), ("v_ids", 5)][: 1 + cross]:
+            ids = rng.integers(1, 20, (batch, t)).astype("int32")
+            ids[0, t - 2:] = 0  # padding
+            f[name] = ids
+        return f
+    check_model(model, tmp_path, feeds_fn=feeds)

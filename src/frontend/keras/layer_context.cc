@@ -25,6 +25,7 @@ std::optional<std::vector<ir::ValueId>> LayerContext::KwargInputs(
   auto it = kwarg_inputs_.find(key);
   if (it == kwarg_inputs_.end()) return std::nullopt;
   used_kwargs_.insert(key);
+  if (key == "mask") mask_used_ = true;  // a recorded mask, read
   return it->second;
 }
 
@@ -44,7 +45,14 @@ ir::ValueId LayerContext::InputMask(size_t i) {
     auto kw = KwargInputs("mask");
     if (kw && kw->size() == 1) return kw->front();
   }
+  if (!apply_input_masks_) return ir::kNoValue;
   return i < input_masks_.size() ? input_masks_[i] : ir::kNoValue;
+}
+
+ir::ValueId LayerContext::ImplicitMaskOf(ir::ValueId v) const {
+  if (mask_of_ == nullptr) return ir::kNoValue;
+  auto it = mask_of_->find(v);
+  return it == mask_of_->end() ? ir::kNoValue : it->second;
 }
 
 bool LayerContext::has_input_mask() const {

@@ -73,9 +73,19 @@ class LayerContext {
   void SetOutputMask(size_t i, ir::ValueId mask);
   const std::vector<ir::ValueId>& output_masks() const { return output_masks_; }
   bool output_masks_set() const { return output_masks_set_; }
-  void SetInputMasks(std::vector<ir::ValueId> masks) {
+  // `apply`: whether InputMask returns these implicit masks (files that
+  // record no masks), else only a recorded `mask` argument. `mask_of` maps
+  // every masked value to its implicit mask (see ImplicitMaskOf).
+  void SetInputMasks(std::vector<ir::ValueId> masks, bool apply,
+                     const std::map<ir::ValueId, ir::ValueId>* mask_of) {
     input_masks_ = std::move(masks);
+    apply_input_masks_ = apply;
+    mask_of_ = mask_of;
   }
+  // The implicit Keras mask riding with value `v` (any input of this call,
+  // positional or keyword), or kNoValue. A converter that applies it calls
+  // MarkMaskUsed.
+  ir::ValueId ImplicitMaskOf(ir::ValueId v) const;
 
   size_t num_inputs() const { return inputs_.size(); }
   const std::vector<ir::ValueId>& inputs() const { return inputs_; }
@@ -166,6 +176,8 @@ class LayerContext {
   std::vector<ir::ValueId> output_masks_;
   bool output_masks_set_ = false;
   bool mask_used_ = false;
+  bool apply_input_masks_ = false;
+  const std::map<ir::ValueId, ir::ValueId>* mask_of_ = nullptr;
 };
 
 // Converts one layer call; returns its output values in Keras order.

@@ -51,4 +51,8 @@ MaskRule MaskRuleFor(const std::string& cls) {
   return it == kRules.end() ? MaskRule::kDrop : it->second;
 }
 
+bool TakesImplicitSequenceMasks(const std::string& cls) {
+  return cls == "MultiHeadAttention" || cls == "GroupedQueryAttention";
+}
+
 }  // namespace k2l::keras

@@ -19,4 +19,8 @@ enum class MaskRule {
 
 MaskRule MaskRuleFor(const std::string& class_name);
 
+// Layers whose call takes query_mask/value_mask/key_mask, which Keras fills
+// from implicit masks without recording them, even in Keras 3 files.
+bool TakesImplicitSequenceMasks(const std::string& class_name);
+
 }  // namespace k2l::keras

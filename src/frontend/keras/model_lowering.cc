@@ -260,12 +260,17 @@ class Lowerer {
       KwargTensors kw_ins, const json& args, const json& kwargs) {
     std::string cls = ClassName(layer);
     std::string name = LayerName(layer);
+    // Masks are tracked in every file: Keras 3 records a `mask` argument
+    // but not the query/value/key masks attention layers take implicitly.
     std::vector<ir::ValueId> in_masks;
     bool masked = false;
     for (ir::ValueId v : ins) {
-      auto it = implicit_masks_ ? mask_of_.find(v) : mask_of_.end();
+      auto it = mask_of_.find(v);
       in_masks.push_back(it == mask_of_.end() ? ir::kNoValue : it->second);
       masked |= it != mask_of_.end();
+    }
+    for (const auto& [key, vals] : kw_ins) {
+      for (ir::ValueId v : vals) masked |= mask_of_.count(v) > 0;
     }
     if (IsModelClass(cls)) {
       if (masked) {
@@ -299,24 +304,27 @@ class Lowerer {
     const json& cfg = layer.contains("config") ? layer["config"] : kEmpty;
     LayerContext ctx(g_, cfg, cls, name, std::move(ins), args, kwargs, weights_,
                      path, std::move(kw_ins));
-    ctx.SetInputMasks(in_masks);
+    ctx.SetInputMasks(in_masks, implicit_masks_, &mask_of_);
     K2L_ASSIGN_OR_RETURN(auto outs, info->convert(ctx));
     // A tensor argument the converter did not read would be silently lost.
     K2L_RETURN_IF_ERROR(ctx.RequireKwargInputsUsed());
-    if (implicit_masks_) {
-      K2L_RETURN_IF_ERROR(PropagateMasks(ctx, outs, in_masks));
-    }
+    K2L_RETURN_IF_ERROR(PropagateMasks(ctx, outs, in_masks, masked));
     return outs;
   }
 
   // Applies Keras' mask rules after a layer call (see masking.h).
   Status PropagateMasks(const LayerContext& ctx,
                         const std::vector<ir::ValueId>& outs,
-                        const std::vector<ir::ValueId>& in_masks) {
+                        const std::vector<ir::ValueId>& in_masks, bool masked) {
     MaskRule rule = ctx.class_name().rfind("ops.", 0) == 0
                         ? MaskRule::kDrop
                         : MaskRuleFor(ctx.class_name());
-    if (ctx.has_input_mask()) {
+    // Where the file records masks (Keras 3 Functional), a `mask` argument
+    // is an explicit tensor and the checks below are the kwargs check's;
+    // only the query/value/key masks of attention stay implicit.
+    const bool check =
+        implicit_masks_ || TakesImplicitSequenceMasks(ctx.class_name());
+    if (masked && check) {
       const std::string from =
           " receives a Keras mask (made by a Masking layer or "
           "Embedding(mask_zero=True) upstream)";

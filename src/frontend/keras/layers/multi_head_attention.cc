@@ -162,7 +162,8 @@ Result<ValueId> RuntimeCausalMask(LayerContext& ctx, ValueId query,
 Result<ValueId> MultiHeadMask(LayerContext& ctx, size_t rank,
                               const ir::Shape& tq, const ir::Shape& tv,
                               bool causal, int64_t window, ValueId query,
-                              ValueId value) {
+                              ValueId value,
+                              const std::array<ValueId, 3>& implicit) {
   int64_t t = 1, s = 1;
   for (int64_t d : tq)
     t = d == ir::kDynamic || t == ir::kDynamic ? ir::kDynamic : t * d;
@@ -205,8 +206,26 @@ Result<ValueId> MultiHeadMask(LayerContext& ctx, size_t rank,
           mask, ctx.Op(OpKind::kExpandDims, {mask, ctx.ConstInts({-3})}));
     }
   }
-  for (const char* key : {"value_mask", "key_mask"}) {
+  // Implicit Keras masks (Embedding(mask_zero=True), Masking) of query,
+  // value and key, which Keras applies without recording them: the query's
+  // always wins; the value's and key's fill in for absent keyword masks.
+  if (implicit[0] != ir::kNoValue) {
+    if (rank > 3) {
+      return ctx.Invalid(
+          "its query carries a Keras mask over several "
+          "attention axes, which is not supported",
+          "Pass the mask as a full attention_mask");
+    }
+    K2L_ASSIGN_OR_RETURN(ValueId qm, AsBoolMask(ctx, implicit[0]));
+    K2L_ASSIGN_OR_RETURN(
+        qm, ReshapeTo(ctx, qm, {ir::kDynamic, 1, t, 1}, "its query mask"));
+    K2L_ASSIGN_OR_RETURN(mask, AndMasks(ctx, qm, mask));
+  }
+  const char* keys[] = {"value_mask", "key_mask"};
+  for (int i = 0; i < 2; ++i) {
+    const char* key = keys[i];
     K2L_ASSIGN_OR_RETURN(ValueId m, ctx.KwargInput(key));
+    if (m == ir::kNoValue) m = implicit[1 + i];
     if (m == ir::kNoValue) continue;
     if (rank > 3 || ctx.rank(m) != 2) {
       return ctx.Invalid(std::string("its ") + key + " has shape " +
@@ -258,6 +277,13 @@ Result<std::vector<ValueId>> ConvertMultiHeadAttention(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(bool causal, CallFlag(ctx, "use_causal_mask"));
   K2L_ASSIGN_OR_RETURN(auto qvk, QueryValueKey(ctx));
   auto [query, value, key] = qvk;
+  // Keras fills key_mask only when a key is passed.
+  const bool key_passed =
+      ctx.num_inputs() >= 3 || ctx.KwargInputs("key").has_value();
+  const std::array<ValueId, 3> implicit = {
+      ctx.ImplicitMaskOf(query), ctx.ImplicitMaskOf(value),
+      key_passed ? ctx.ImplicitMaskOf(key) : ir::kNoValue};
+  ctx.MarkMaskUsed();
 
   const size_t rank = ctx.rank(query);
   if (rank < 3 || ctx.rank(value) != rank || ctx.rank(key) != rank) {
@@ -348,8 +374,9 @@ Result<std::vector<ValueId>> ConvertMultiHeadAttention(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(v, TransposeBy(ctx, v, {0, 2, 1, 3}));
   K2L_ASSIGN_OR_RETURN(ValueId scores, ctx.Op(OpKind::kBatchMatMul, {q, k},
                                               ir::BatchMatMulAttrs{}));
-  K2L_ASSIGN_OR_RETURN(ValueId mask, MultiHeadMask(ctx, rank, tq, tv, causal,
-                                                   window, query, value));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId mask,
+      MultiHeadMask(ctx, rank, tq, tv, causal, window, query, value, implicit));
   // Keras takes ops.dot_product_attention unless it needs the weights
   // (returned or dropped out) or attends over several axes.
   const bool explicit_weights = dropout > 0 || want_scores || rank != 3;
