@@ -38,4 +38,17 @@ Result<ValueId> L2Normalize(LayerContext& ctx, ValueId x,
   return ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{});
 }
 
+Result<ir::ValueId> RuntimeDims(LayerContext& ctx, ir::ValueId v, int begin,
+                                int count) {
+  K2L_ASSIGN_OR_RETURN(ir::ValueId shape, ctx.Op(ir::OpKind::kShape, {v}));
+  return ctx.Op(ir::OpKind::kSlice,
+                {shape, ctx.ConstInts({begin}), ctx.ConstInts({count})});
+}
+
+Result<ir::ValueId> RuntimeDim(LayerContext& ctx, ir::ValueId v, int axis) {
+  K2L_ASSIGN_OR_RETURN(ir::ValueId shape, ctx.Op(ir::OpKind::kShape, {v}));
+  return ctx.Op(ir::OpKind::kGather, {shape, ctx.ConstInts({axis}, {})},
+                ir::GatherAttrs{0});
+}
+
 }  // namespace k2l::keras

@@ -19,4 +19,11 @@ Result<ir::ValueId> L2Normalize(LayerContext& ctx, ir::ValueId x,
                                 const std::vector<int32_t>& axes,
                                 double epsilon);
 
+// Dims [begin, begin + count) of v's shape at run time, as 1-D int32.
+Result<ir::ValueId> RuntimeDims(LayerContext& ctx, ir::ValueId v, int begin,
+                                int count);
+
+// Dim `axis` of v's shape at run time, as an int32 scalar.
+Result<ir::ValueId> RuntimeDim(LayerContext& ctx, ir::ValueId v, int axis);
+
 }  // namespace k2l::keras

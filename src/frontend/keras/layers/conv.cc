@@ -8,6 +8,7 @@
 //   in)
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
 #include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
@@ -302,10 +303,7 @@ Status CheckTransposeOptions(LayerContext& ctx,
 // `x` at run time (it is dynamic), then the static `rest`.
 Result<ValueId> OutputShapeWithBatch(LayerContext& ctx, ValueId x,
                                      const std::vector<int32_t>& rest) {
-  K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x}));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId batch,
-      ctx.Op(OpKind::kSlice, {shape, ctx.ConstInts({0}), ctx.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId batch, RuntimeDims(ctx, x, 0, 1));
   return ctx.Op(OpKind::kConcatenation, {batch, ctx.ConstInts(rest)},
                 ir::ConcatAttrs{0});
 }

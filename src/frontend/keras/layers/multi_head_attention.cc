@@ -10,6 +10,7 @@
 #include "frontend/keras/activations.h"
 #include "frontend/keras/attention_lowering.h"
 #include "frontend/keras/einsum_lowering.h"
+#include "frontend/keras/shared_lowering.h"
 
 namespace k2l::keras {
 
@@ -140,10 +141,7 @@ Result<Projection> LoadProjection(LayerContext& ctx, const std::string& attr,
 Result<ValueId> RuntimeCausalMask(LayerContext& ctx, ValueId query,
                                   ValueId value) {
   auto range = [&](ValueId v) -> Result<ValueId> {
-    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {v}));
-    K2L_ASSIGN_OR_RETURN(
-        ValueId n, ctx.Op(OpKind::kGather, {shape, ctx.ConstInts({1}, {})},
-                          ir::GatherAttrs{0}));
+    K2L_ASSIGN_OR_RETURN(ValueId n, RuntimeDim(ctx, v, 1));
     return ctx.Op(OpKind::kRange,
                   {ctx.ConstInts({0}, {}), n, ctx.ConstInts({1}, {})});
   };

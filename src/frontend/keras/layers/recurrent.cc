@@ -13,6 +13,7 @@
 // any length works at run time. The summary says which was chosen and why.
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
 #include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
@@ -254,10 +255,7 @@ Result<ValueId> MaskAt(LayerContext& c, ValueId mask, ValueId t) {
 // Zeros of shape [batch, units], the batch read from `x` at run time.
 Result<ValueId> ZeroState(LayerContext& c, ValueId x, int64_t units,
                           int leading_dims) {
-  K2L_ASSIGN_OR_RETURN(ValueId shape, c.Op(OpKind::kShape, {x}));
-  K2L_ASSIGN_OR_RETURN(ValueId lead,
-                       c.Op(OpKind::kSlice, {shape, c.ConstInts({0}),
-                                             c.ConstInts({leading_dims})}));
+  K2L_ASSIGN_OR_RETURN(ValueId lead, RuntimeDims(c, x, 0, leading_dims));
   K2L_ASSIGN_OR_RETURN(ValueId dims,
                        c.Op(OpKind::kConcatenation,
                             {lead, c.ConstInts({static_cast<int32_t>(units)})},
@@ -316,10 +314,7 @@ Result<RnnResult> Looped(LayerContext& ctx, const Cell& cell,
                          std::vector<ValueId> states, ValueId mask) {
   ir::Graph& g = ctx.graph();
   // Loop variables: i, steps, xp, [mask], states..., [last output], [acc].
-  K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x}));
-  K2L_ASSIGN_OR_RETURN(ValueId steps,
-                       ctx.Op(OpKind::kGather, {shape, ctx.ConstInts({1}, {})},
-                              ir::GatherAttrs{0}));
+  K2L_ASSIGN_OR_RETURN(ValueId steps, RuntimeDim(ctx, x, 1));
   std::vector<ValueId> init = {ctx.ConstInts({0}, {}), steps, xp};
   if (mask != ir::kNoValue) init.push_back(mask);
   const size_t first_state = init.size();

@@ -2,6 +2,7 @@
 // lowered as one call on the steps folded into the batch.
 #include "frontend/keras/masking.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
 
 namespace k2l::keras {
 
@@ -25,12 +26,9 @@ Result<ValueId> Target(LayerContext& ctx, const std::vector<int32_t>& lead,
   }
   if (known && lead_value == ir::kNoValue) return ctx.ConstInts(all);
   if (lead_value == ir::kNoValue) lead_value = ctx.ConstInts(lead);
-  K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {src}));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId tail,
-      ctx.Op(OpKind::kSlice,
-             {shape, ctx.ConstInts({static_cast<int32_t>(from)}),
-              ctx.ConstInts({static_cast<int32_t>(ss.size() - from)})}));
+  K2L_ASSIGN_OR_RETURN(ValueId tail,
+                       RuntimeDims(ctx, src, static_cast<int>(from),
+                                   static_cast<int>(ss.size() - from)));
   return ctx.Op(OpKind::kConcatenation, {lead_value, tail}, ir::ConcatAttrs{0});
 }
 
@@ -86,10 +84,7 @@ Result<std::vector<ValueId>> ConvertTimeDistributed(LayerContext& ctx) {
   ValueId lead_value = ir::kNoValue;
   std::vector<int32_t> lead = {-1, static_cast<int32_t>(xs[1])};
   if (xs[1] == ir::kDynamic) {
-    K2L_ASSIGN_OR_RETURN(ValueId shape, ctx.Op(OpKind::kShape, {x}));
-    K2L_ASSIGN_OR_RETURN(
-        lead_value, ctx.Op(OpKind::kSlice,
-                           {shape, ctx.ConstInts({0}), ctx.ConstInts({2})}));
+    K2L_ASSIGN_OR_RETURN(lead_value, RuntimeDims(ctx, x, 0, 2));
   }
   for (ValueId y : ys) {
     K2L_ASSIGN_OR_RETURN(ValueId target, Target(ctx, lead, lead_value, y, 1));
