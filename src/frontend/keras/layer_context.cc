@@ -55,17 +55,9 @@ ir::ValueId LayerContext::ImplicitMaskOf(ir::ValueId v) const {
   return it == mask_of_->end() ? ir::kNoValue : it->second;
 }
 
-bool LayerContext::has_input_mask() const {
-  for (ir::ValueId m : input_masks_) {
-    if (m != ir::kNoValue) return true;
-  }
-  return false;
-}
-
 void LayerContext::SetOutputMask(size_t i, ir::ValueId mask) {
   if (output_masks_.size() <= i) output_masks_.resize(i + 1, ir::kNoValue);
   output_masks_[i] = mask;
-  output_masks_set_ = true;
 }
 
 Status LayerContext::RequireKwargInputsUsed() const {

@@ -67,12 +67,11 @@ class LayerContext {
   // tensor, which comes first; Sequential models and tf.keras files leave
   // it implicit, and the lowering replays it (see masking.h).
   ir::ValueId InputMask(size_t i);
-  bool has_input_mask() const;
   void MarkMaskUsed() { mask_used_ = true; }
   bool mask_used() const { return mask_used_; }
   void SetOutputMask(size_t i, ir::ValueId mask);
   const std::vector<ir::ValueId>& output_masks() const { return output_masks_; }
-  bool output_masks_set() const { return output_masks_set_; }
+  bool output_masks_set() const { return !output_masks_.empty(); }
   // `apply`: whether InputMask returns these implicit masks (files that
   // record no masks), else only a recorded `mask` argument. `mask_of` maps
   // every masked value to its implicit mask (see ImplicitMaskOf).
@@ -174,7 +173,6 @@ class LayerContext {
   std::set<std::string> used_kwargs_;
   std::vector<ir::ValueId> input_masks_;
   std::vector<ir::ValueId> output_masks_;
-  bool output_masks_set_ = false;
   bool mask_used_ = false;
   bool apply_input_masks_ = false;
   const std::map<ir::ValueId, ir::ValueId>* mask_of_ = nullptr;

@@ -21,6 +21,10 @@ struct LayerInfo {
   std::string limits;
 };
 
+// The limit of converters that take channels_last data only.
+inline constexpr const char* kRefusesChannelsFirst =
+    "data_format='channels_first' is refused";
+
 class Registry {
  public:
   Status Register(const std::string& class_name, LayerConverter convert,

@@ -479,22 +479,20 @@ Result<std::vector<ValueId>> Transpose2D(LayerContext& c) {
 
 Status RegisterConvLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("Conv1D", Conv1D, "CONV_2D (+PAD for causal)",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("Conv2D", Conv2D,
                                  "CONV_2D (SPLIT + CONCATENATION for groups)",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("DepthwiseConv1D", Depthwise1D,
-                                 "DEPTHWISE_CONV_2D",
-                                 "data_format='channels_first' is refused"));
+                                 "DEPTHWISE_CONV_2D", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("DepthwiseConv2D", Depthwise2D,
-                                 "DEPTHWISE_CONV_2D",
-                                 "data_format='channels_first' is refused"));
+                                 "DEPTHWISE_CONV_2D", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("SeparableConv1D", Separable1D,
                                  "DEPTHWISE_CONV_2D, CONV_2D",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("SeparableConv2D", Separable2D,
                                  "DEPTHWISE_CONV_2D, CONV_2D",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(
       r.Register("Conv1DTranspose", Transpose1D, "TRANSPOSE_CONV",
                  "data_format='channels_first', dilation_rate != 1, "
@@ -503,8 +501,8 @@ Status RegisterConvLayers(Registry& r) {
       r.Register("Conv2DTranspose", Transpose2D, "TRANSPOSE_CONV",
                  "data_format='channels_first', dilation_rate != 1, "
                  "output_padding and dynamic spatial dims are refused"));
-  K2L_RETURN_IF_ERROR(r.Register("Conv3D", Conv3D, "CONV_3D",
-                                 "data_format='channels_first' is refused"));
+  K2L_RETURN_IF_ERROR(
+      r.Register("Conv3D", Conv3D, "CONV_3D", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(
       r.Register("Conv3DTranspose", Conv3DTranspose, "CONV_3D_TRANSPOSE",
                  "data_format='channels_first', dilation_rate != 1, "

@@ -108,7 +108,7 @@ Status RegisterImagePreprocessingLayers(Registry& r) {
                  "pad_to_aspect_ratio=True, antialias=True when downsizing, "
                  "and data_format='channels_first' are refused"));
   K2L_RETURN_IF_ERROR(r.Register("CenterCrop", ConvertCenterCrop, "SLICE",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   return Status::Ok();
 }
 

@@ -157,37 +157,32 @@ K2L_GLOBAL(GlobalMax3D, 3, OpKind::kReduceMax)
 
 Status RegisterPoolingLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("MaxPooling1D", MaxPool1D, "MAX_POOL_2D",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("MaxPooling2D", MaxPool2D, "MAX_POOL_2D",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("AveragePooling1D", AvgPool1D,
-                                 "AVERAGE_POOL_2D",
-                                 "data_format='channels_first' is refused"));
+                                 "AVERAGE_POOL_2D", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("AveragePooling2D", AvgPool2D,
-                                 "AVERAGE_POOL_2D",
-                                 "data_format='channels_first' is refused"));
+                                 "AVERAGE_POOL_2D", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(
       r.Register("GlobalAveragePooling1D", GlobalAvg1D, "MEAN",
                  "data_format='channels_first' and masks are refused"));
   K2L_RETURN_IF_ERROR(r.Register("GlobalAveragePooling2D", GlobalAvg2D, "MEAN",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling1D", GlobalMax1D,
-                                 "REDUCE_MAX",
-                                 "data_format='channels_first' is refused"));
+                                 "REDUCE_MAX", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling2D", GlobalMax2D,
-                                 "REDUCE_MAX",
-                                 "data_format='channels_first' is refused"));
+                                 "REDUCE_MAX", kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("MaxPooling3D", MaxPool3D,
                                  "RESHAPE, MAX_POOL_2D (twice)",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("AveragePooling3D", AvgPool3D,
                                  "RESHAPE, AVERAGE_POOL_2D (twice)",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("GlobalAveragePooling3D", GlobalAvg3D, "MEAN",
-                                 "data_format='channels_first' is refused"));
+                                 kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("GlobalMaxPooling3D", GlobalMax3D,
-                                 "REDUCE_MAX",
-                                 "data_format='channels_first' is refused"));
+                                 "REDUCE_MAX", kRefusesChannelsFirst));
   return Status::Ok();
 }
 

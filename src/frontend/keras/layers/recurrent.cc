@@ -11,6 +11,8 @@
 // sequence. A known sequence length of at most kMaxUnroll steps is unrolled;
 // a dynamic or longer one runs in a WHILE loop whose body is one step, so
 // any length works at run time. The summary says which was chosen and why.
+#include <optional>
+
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
@@ -533,30 +535,31 @@ Result<CellKind> CellKindOf(LayerContext& ctx) {
       "cells); stack cells as separate layers")};
 }
 
-// The config holding the cell's fields: the layer's own, or RNN's `cell`.
 Result<std::vector<ValueId>> ConvertRecurrent(LayerContext& ctx) {
   K2L_RETURN_IF_ERROR(RequireSupported(ctx));
   K2L_ASSIGN_OR_RETURN(CellKind kind, CellKindOf(ctx));
   K2L_ASSIGN_OR_RETURN(RnnOptions o, ReadOptions(ctx));
   K2L_ASSIGN_OR_RETURN(bool return_state, ctx.BoolOr("return_state", false));
   K2L_ASSIGN_OR_RETURN(auto init, InitialStates(ctx));
-  Result<Cell> cell = Status::Internal("unset");
+  // The cell's fields: the layer's own config, or RNN's `cell` config (kept
+  // alive here, as the sublayer context refers to it).
+  const json cell_cfg = ctx.class_name() == "RNN"
+                            ? ctx.config()["cell"].value("config", json())
+                            : json();
+  std::optional<LayerContext> cell_ctx;
   if (ctx.class_name() == "RNN") {
-    // Kept alive here: the context refers to it.
-    const json cell_cfg = ctx.config()["cell"].value("config", json::object());
-    LayerContext cell_ctx =
-        ctx.Sublayer(cell_cfg, ctx.config()["cell"].value("class_name", ""),
-                     ctx.name(), {}, {});
-    cell = ReadCell(cell_ctx, kind, {"cell"}, 0);
-  } else {
-    cell = ReadCell(ctx, kind, {"cell"}, 0);
+    cell_ctx.emplace(ctx.Sublayer(cell_cfg,
+                                  ctx.config()["cell"].value("class_name", ""),
+                                  ctx.name(), {}, {}));
   }
-  if (!cell.ok()) return cell.status();
-  K2L_ASSIGN_OR_RETURN(RnnResult r, LowerRnn(ctx, *cell, o, ctx.input(0), init,
-                                             ctx.InputMask(0)));
+  K2L_ASSIGN_OR_RETURN(Cell cell,
+                       ReadCell(cell_ctx ? *cell_ctx : ctx, kind, {"cell"}, 0));
+  const ValueId mask = ctx.InputMask(0);
+  K2L_ASSIGN_OR_RETURN(RnnResult r,
+                       LowerRnn(ctx, cell, o, ctx.input(0), init, mask));
   ctx.MarkMaskUsed();
   // The sequence output keeps the mask; the last output and states do not.
-  ctx.SetOutputMask(0, o.return_sequences ? ctx.InputMask(0) : ir::kNoValue);
+  ctx.SetOutputMask(0, o.return_sequences ? mask : ir::kNoValue);
   std::vector<ValueId> outs = {r.output};
   if (return_state) outs.insert(outs.end(), r.states.begin(), r.states.end());
   return outs;
