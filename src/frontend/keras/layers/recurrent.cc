@@ -489,8 +489,10 @@ Status RequireSupported(LayerContext& ctx) {
   }
   K2L_ASSIGN_OR_RETURN(bool time_major, ctx.BoolOr("time_major", false));
   if (time_major) {
-    return ctx.Invalid("it is time-major",
-                       "Use batch-major inputs (time_major=False)");
+    return ctx.Invalid(
+        "it is time-major (time_major=True), and the recurrent lowering "
+        "reads inputs as [batch, time, features]",
+        "Save the layer with time_major=False and batch-major inputs");
   }
   return Status::Ok();
 }
