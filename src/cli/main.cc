@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/export.h"
+#include "api/run.h"
 #include "core/file_io.h"
 #include "frontend/keras/layer_catalog.h"
 #include "frontend/keras/registry.h"
@@ -80,6 +81,25 @@ int main(int argc, char** argv) {
   auto* inspect = app.add_subcommand("inspect", "Describe any .tflite file");
   inspect->add_option("FILE", file, ".tflite file")->required();
 
+  std::string run_file, signature, output_dir;
+  std::vector<std::string> run_inputs;
+  int threads = 1;
+  uint64_t seed = 0;
+  auto* run = app.add_subcommand(
+      "run", "Run any .tflite with the native runtime; write outputs as .npy");
+  run->add_option("FILE", run_file, ".tflite file")->required();
+  run->add_option("-i,--input", run_inputs,
+                  "NAME=FILE.npy (repeat per input; NAME may be left out "
+                  "when there is one input). Missing inputs are seeded "
+                  "random arrays");
+  run->add_option("-s,--signature", signature,
+                  "Signature key (default: the first one)");
+  run->add_option("-d,--output-dir", output_dir,
+                  "Folder for the outputs, one NAME.npy each");
+  run->add_option("-t,--threads", threads, "Threads (default 1)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--seed", seed, "Seed of the random inputs (default 0)");
+
   auto* layers = app.add_subcommand(
       "layers", "Print the supported Keras layers as a markdown table");
 
@@ -130,6 +150,32 @@ int main(int argc, char** argv) {
       std::cout << "| `" << name.substr(4) << "` | " << reg.Find(name)->ops
                 << " |\n";
     }
+    return 0;
+  }
+  if (*run) {
+    k2l::RunOptions options;
+    for (const auto& spec : run_inputs) {
+      size_t eq = spec.find('=');
+      if (eq == std::string::npos) {
+        options.inputs.emplace_back("", spec);
+      } else {
+        options.inputs.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+      }
+    }
+    options.signature_key = signature;
+    options.output_dir = output_dir;
+    options.num_threads = threads;
+    options.seed = seed;
+    auto result = k2l::RunModel(run_file, options);
+    if (!result.ok()) return Fail(result.status());
+    if (!result->signature_key.empty())
+      std::cout << "signature '" << result->signature_key << "'\n";
+    for (const auto& [name, a] : result->inputs)
+      std::cout << "  input  " << name << ": " << k2l::DescribeArray(a) << "\n";
+    for (const auto& [name, a] : result->outputs)
+      std::cout << "  output " << name << ": " << k2l::DescribeArray(a) << "\n";
+    for (const auto& path : result->written)
+      std::cout << "wrote " << path << "\n";
     return 0;
   }
   if (*inspect) {

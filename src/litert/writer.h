@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_io.h"
 #include "core/status.h"
 #include "ir/graph.h"
 
@@ -29,12 +30,5 @@ Result<std::vector<uint8_t>> Serialize(const ir::Graph& g, WriteStats* stats);
 // builder's buffer (no second copy of the model in memory).
 Status SerializeToFile(const ir::Graph& g, const std::string& path,
                        WriteStats* stats);
-
-// Writes `bytes` to `path` atomically: a temporary file in the same folder,
-// then a rename. On failure nothing is left at `path` (nor the temporary).
-Status WriteFileAtomically(const std::string& path,
-                           const std::vector<uint8_t>& bytes);
-Status WriteFileAtomically(const std::string& path, const uint8_t* data,
-                           size_t size);
 
 }  // namespace k2l::litert

@@ -1,0 +1,14 @@
+// Explicit registration of every kernel family (no static initialisers).
+#pragma once
+
+#include "core/status.h"
+#include "runtime/kernel.h"
+
+namespace k2l::runtime::kernels {
+
+Status RegisterAll(OpResolver& r);
+
+// One per file in kernels/.
+Status RegisterReshapeKernels(OpResolver& r);
+
+}  // namespace k2l::runtime::kernels
