@@ -1,0 +1,125 @@
+// The runtime core: loading, validation at load, resizing, signatures, and
+// the RESHAPE family of kernels.
+#include <gtest/gtest.h>
+
+#include "runtime/kernels/register.h"
+#include "runtime/model_reader.h"
+#include "runtime_test_util.h"
+
+namespace k2l::runtime {
+namespace {
+
+using testing::OpModelBuilder;
+
+std::vector<uint8_t> ReshapeModel(Shape in_shape, std::vector<int32_t> to) {
+  OpModelBuilder b;
+  int x = b.AddInput(TensorType::FLOAT32, in_shape, {-1, in_shape[1]});
+  int s = b.AddConst(TensorType::INT32, {static_cast<int32_t>(to.size())}, to);
+  int y = b.AddOutput(TensorType::FLOAT32);
+  b.AddOp(fb::BuiltinOperator::RESHAPE, {x, s}, {y});
+  return b.Finish();
+}
+
+TEST(RuntimeCore, RegistersEveryKernelOnce) {
+  OpResolver r;
+  Status s = kernels::RegisterAll(r);
+  EXPECT_TRUE(s.ok()) << s.message();
+  EXPECT_FALSE(
+      r.Add({fb::BuiltinOperator::RESHAPE, 1, 1, nullptr, nullptr}).ok());
+}
+
+TEST(RuntimeCore, ReshapeRunsAndResizes) {
+  auto bytes = ReshapeModel({1, 6}, {-1, 3, 2});
+  auto model = LiteRTModel::Load(bytes);
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  std::vector<float> v(12);
+  for (int i = 0; i < 12; ++i) v[i] = i;
+  auto out = model->Predict({NDArray::Of(TensorType::FLOAT32, {2, 6}, v)});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ((*out)[0].shape, (Shape{2, 3, 2}));
+  EXPECT_EQ((*out)[0].as<float>()[11], 11.f);
+  auto bad = model->Predict(
+      {NDArray::Of(TensorType::FLOAT32, {2, 5}, std::vector<float>(10))});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("signature is [-1, 6]"),
+            std::string::npos)
+      << bad.status().message();
+}
+
+TEST(RuntimeCore, DetailsFollowTfLite) {
+  auto model = LiteRTModel::Load(ReshapeModel({1, 6}, {-1, 3, 2}));
+  ASSERT_TRUE(model.ok());
+  auto in = model->input_details();
+  ASSERT_EQ(in.size(), 1u);
+  EXPECT_EQ(in[0].name, "t0");
+  EXPECT_EQ(in[0].shape, (Shape{1, 6}));
+  EXPECT_EQ(in[0].shape_signature, (Shape{-1, 6}));
+  EXPECT_EQ(model->output_details()[0].shape, (Shape{1, 3, 2}));
+}
+
+TEST(RuntimeCoreRejects, TruncatedFile) {
+  auto bytes = ReshapeModel({1, 6}, {-1, 3, 2});
+  bytes.resize(bytes.size() / 2);
+  auto model = LiteRTModel::Load(bytes);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("verifier rejects"),
+            std::string::npos)
+      << model.status().message();
+}
+
+TEST(RuntimeCoreRejects, BadIdentifier) {
+  auto bytes = ReshapeModel({1, 6}, {-1, 3, 2});
+  bytes[4] = 'X';
+  auto model = LiteRTModel::Load(bytes);
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("not 'TFL3'"), std::string::npos);
+  EXPECT_FALSE(LiteRTModel::Load(std::vector<uint8_t>{1, 2, 3}).ok());
+}
+
+TEST(RuntimeCoreRejects, OutOfRangeTensorIndex) {
+  OpModelBuilder b;
+  int x = b.AddInput(TensorType::FLOAT32, {1, 4});
+  int y = b.AddOutput(TensorType::FLOAT32);
+  b.AddOp(fb::BuiltinOperator::RESHAPE, {x, 7}, {y});
+  auto model = LiteRTModel::Load(b.Finish());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("refers to tensor 7"),
+            std::string::npos)
+      << model.status().message();
+}
+
+TEST(RuntimeCoreRejects, BufferSmallerThanTensor) {
+  OpModelBuilder b;
+  int x = b.AddInput(TensorType::FLOAT32, {1, 6});
+  // Shape [3] needs 12 bytes; give 8.
+  int s = b.AddTensor(TensorType::INT32, {3}, std::vector<uint8_t>(8), {});
+  int y = b.AddOutput(TensorType::FLOAT32);
+  b.AddOp(fb::BuiltinOperator::RESHAPE, {x, s}, {y});
+  auto model = LiteRTModel::Load(b.Finish());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("needs 12 bytes"), std::string::npos)
+      << model.status().message();
+}
+
+TEST(RuntimeCoreRejects, UnknownOpAtLoad) {
+  OpModelBuilder b;
+  int x = b.AddInput(TensorType::FLOAT32, {1, 4});
+  int y = b.AddOutput(TensorType::FLOAT32);
+  b.AddOp(fb::BuiltinOperator::SVDF, {x}, {y}, fb::BuiltinOptions::NONE,
+          nullptr, 4);
+  auto model = LiteRTModel::Load(b.Finish());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("SVDF version 4"), std::string::npos)
+      << model.status().message();
+}
+
+TEST(RuntimeCoreRejects, ReshapeToWrongElementCount) {
+  auto model = LiteRTModel::Load(ReshapeModel({1, 6}, {4, 2}));
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("RESHAPE (operator #0"),
+            std::string::npos)
+      << model.status().message();
+}
+
+}  // namespace
+}  // namespace k2l::runtime
