@@ -16,7 +16,9 @@ namespace {
 using runtime::NDArray;
 using runtime::TensorType;
 
-NDArray RandomArray(TensorType type, const runtime::Shape& shape,
+}  // namespace
+
+NDArray RandomInput(TensorType type, const runtime::Shape& shape,
                     std::mt19937_64& rng) {
   NDArray a{type, shape, {}};
   int64_t n = runtime::NumElements(shape);
@@ -51,6 +53,8 @@ NDArray RandomArray(TensorType type, const runtime::Shape& shape,
   }
   return a;
 }
+
+namespace {
 
 std::string FileSafe(std::string name) {
   for (char& c : name)
@@ -139,7 +143,7 @@ Result<RunResult> RunModel(const std::string& tflite_path,
   for (const auto& [name, index] : in_map) {
     if (feeds.count(name)) continue;
     const runtime::Tensor& t = sg.tensor(index);
-    feeds[name] = RandomArray(t.type, t.shape, rng);
+    feeds[name] = RandomInput(t.type, t.shape, rng);
   }
   for (const auto& [name, index] : in_map)
     result.inputs.emplace_back(name, feeds[name]);

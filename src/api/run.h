@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,6 +31,11 @@ struct RunResult {
 
 Result<RunResult> RunModel(const std::string& tflite_path,
                            const RunOptions& options);
+
+// Seeded random values for an input: standard normal floats, integers in
+// [0, 10), the full range of int8/uint8, random bools.
+runtime::NDArray RandomInput(runtime::TensorType type,
+                             const runtime::Shape& shape, std::mt19937_64& rng);
 
 // "float32[2, 3] min -1.2 max 3.4 mean 0.5" for a summary line.
 std::string DescribeArray(const runtime::NDArray& a);

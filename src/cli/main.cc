@@ -5,6 +5,7 @@
 #include <iostream>
 #include <string>
 
+#include "api/bench.h"
 #include "api/export.h"
 #include "api/run.h"
 #include "core/file_io.h"
@@ -100,6 +101,20 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   run->add_option("--seed", seed, "Seed of the random inputs (default 0)");
 
+  std::string bench_file, bench_signature;
+  int bench_threads = 1, bench_runs = 20, bench_warmup = 2;
+  auto* bench = app.add_subcommand(
+      "bench", "Time the native runtime on any .tflite (seeded random inputs)");
+  bench->add_option("FILE", bench_file, ".tflite file")->required();
+  bench->add_option("-t,--threads", bench_threads, "Threads (default 1)")
+      ->check(CLI::PositiveNumber);
+  bench->add_option("-n,--runs", bench_runs, "Timed runs (default 20)")
+      ->check(CLI::PositiveNumber);
+  bench->add_option("--warmup", bench_warmup, "Untimed runs first (default 2)")
+      ->check(CLI::NonNegativeNumber);
+  bench->add_option("-s,--signature", bench_signature,
+                    "Signature key (default: the first one)");
+
   auto* layers = app.add_subcommand(
       "layers", "Print the supported Keras layers as a markdown table");
 
@@ -176,6 +191,29 @@ int main(int argc, char** argv) {
       std::cout << "  output " << name << ": " << k2l::DescribeArray(a) << "\n";
     for (const auto& path : result->written)
       std::cout << "wrote " << path << "\n";
+    return 0;
+  }
+  if (*bench) {
+    k2l::BenchOptions options;
+    options.num_threads = bench_threads;
+    options.runs = bench_runs;
+    options.warmup = bench_warmup;
+    options.signature_key = bench_signature;
+    auto r = k2l::BenchModel(bench_file, options);
+    if (!r.ok()) return Fail(r.status());
+    std::printf(
+        "%s: %s, %d thread%s, %d runs after %d warm-up\n"
+        "  load        %9.3f ms\n"
+        "  first run   %9.3f ms\n"
+        "  min         %9.3f ms\n"
+        "  median      %9.3f ms\n"
+        "  p90         %9.3f ms\n"
+        "  mean        %9.3f ms\n"
+        "  peak memory %s (process RSS)\n",
+        bench_file.c_str(), HumanBytes(r->model_bytes).c_str(), bench_threads,
+        bench_threads == 1 ? "" : "s", bench_runs, bench_warmup, r->load_ms,
+        r->first_run_ms, r->min_ms, r->median_ms, r->p90_ms, r->mean_ms,
+        HumanBytes(r->peak_rss_bytes).c_str());
     return 0;
   }
   if (*inspect) {

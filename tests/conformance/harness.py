@@ -9,7 +9,9 @@ that the batch dimension can be resized.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
@@ -19,7 +21,7 @@ import numpy as np  # noqa: E402
 from ai_edge_litert import schema_py_generated as schema  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
-from tolerances import FP32  # noqa: E402
+from tolerances import FP32, RUNTIME_AGREEMENT  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = Path(os.environ.get("K2L_CLI", REPO / "build" / "release" / "keras2litert"))
@@ -117,10 +119,49 @@ def random_feeds(model, batch, seed=0, int_high=10) -> dict:
     return feeds
 
 
-def run_litert(tflite_path, feeds: dict) -> dict:
+def _file_safe(name: str) -> str:
+    """The file name `keras2litert run` gives an output's .npy."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "output"
+
+
+def run_native(tflite_path, feeds: dict, signature=None, threads=1) -> dict:
+    """Runs a .tflite through our runtime (the CLI's `run`)."""
+    with tempfile.TemporaryDirectory() as d:
+        args = ["run", tflite_path, "-d", Path(d) / "out", "-t", threads]
+        if signature:
+            args += ["-s", signature]
+        for i, (name, value) in enumerate(feeds.items()):
+            path = Path(d) / f"in{i}.npy"
+            np.save(path, np.ascontiguousarray(value))
+            args += ["-i", f"{name}={path}"]
+        proc = run_cli(*args, check=True)
+        outs = {}
+        for line in proc.stdout.splitlines():
+            m = re.match(r"  output (.*?): ", line)
+            if m:
+                name = m.group(1)
+                outs[name] = np.load(Path(d) / "out" / f"{_file_safe(name)}.npy")
+        return outs
+
+
+def run_litert(tflite_path, feeds: dict, native=True) -> dict:
+    """Runs ai-edge-litert; unless `native` is False, also runs our runtime
+    on the same inputs and asserts that the two agree."""
     interp = Interpreter(model_path=str(tflite_path))
     runner = interp.get_signature_runner("serving_default")
-    return {k: np.asarray(v) for k, v in runner(**feeds).items()}
+    got = {k: np.asarray(v) for k, v in runner(**feeds).items()}
+    if native:
+        ours = run_native(tflite_path, feeds, "serving_default")
+        assert set(ours) == set(got), (sorted(ours), sorted(got))
+        for k, v in got.items():
+            assert ours[k].shape == v.shape and ours[k].dtype == v.dtype, (
+                f"{tflite_path}: output {k}: ours {ours[k].dtype}"
+                f"{ours[k].shape}, ai-edge-litert {v.dtype}{v.shape}")
+            np.testing.assert_allclose(
+                ours[k], v, **RUNTIME_AGREEMENT,
+                err_msg=f"{tflite_path}: our runtime vs ai-edge-litert, "
+                        f"output {k}")
+    return got
 
 
 def compare(expected: dict, actual: dict, atol, rtol, label=""):

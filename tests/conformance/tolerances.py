@@ -11,3 +11,8 @@ FP32 = {"atol": 1e-5, "rtol": 1e-5}
 # next, so float32 rounding differences between XLA's and LiteRT's matmul
 # and activation kernels accumulate with the length.
 RECURRENT_LONG = dict(atol=1e-4, rtol=1e-4)
+
+# Our runtime against ai-edge-litert on the same file and inputs: both run
+# float32 math, in possibly different orders (XNNPACK's blocked kernels
+# against ours).
+RUNTIME_AGREEMENT = FP32

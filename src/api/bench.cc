@@ -1,0 +1,100 @@
+#include "api/bench.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "api/run.h"
+#include "runtime/litert_model.h"
+
+namespace k2l {
+
+namespace {
+
+double MsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now() - t0)
+      .count();
+}
+
+}  // namespace
+
+Result<BenchResult> BenchModel(const std::string& tflite_path,
+                               const BenchOptions& options) {
+  if (options.runs < 1) {
+    return Status::Invalid("--runs is " + std::to_string(options.runs) +
+                           "; give 1 or more");
+  }
+  BenchResult r;
+  auto t0 = std::chrono::steady_clock::now();
+  K2L_ASSIGN_OR_RETURN(auto model,
+                       runtime::LiteRTModel::Load(
+                           tflite_path, {std::max(1, options.num_threads)}));
+  r.load_ms = MsSince(t0);
+  r.model_bytes = model.bytes().size();
+
+  // One run through the same path as `run` (seeded random inputs) sets the
+  // inputs; the timed loop then invokes the subgraph alone.
+  RunOptions run;
+  run.signature_key = options.signature_key;
+  run.num_threads = options.num_threads;
+  int subgraph = 0;
+  auto sigs = model.signatures();
+  std::map<std::string, runtime::NDArray> feeds;
+  std::vector<runtime::NDArray> ordered;
+  if (!sigs.empty() || !options.signature_key.empty()) {
+    const runtime::SignatureInfo* sig = nullptr;
+    for (const auto& s : sigs)
+      if (!sig &&
+          (options.signature_key.empty() || s.key == options.signature_key))
+        sig = &s;
+    if (sig == nullptr) {
+      return Status::Invalid("'" + tflite_path + "' has no signature '" +
+                             options.signature_key + "'");
+    }
+    subgraph = sig->subgraph;
+    runtime::Subgraph& sg = model.interpreter().subgraph(subgraph);
+    std::mt19937_64 rng(0);
+    for (const auto& [name, index] : sig->inputs) {
+      const runtime::Tensor& t = sg.tensor(index);
+      feeds[name] = RandomInput(t.type, t.shape, rng);
+    }
+    t0 = std::chrono::steady_clock::now();
+    K2L_RETURN_IF_ERROR(model.Predict(feeds, sig->key).status());
+  } else {
+    runtime::Subgraph& sg = model.interpreter().subgraph(0);
+    std::mt19937_64 rng(0);
+    for (int i : sg.inputs()) {
+      const runtime::Tensor& t = sg.tensor(i);
+      ordered.push_back(RandomInput(t.type, t.shape, rng));
+    }
+    t0 = std::chrono::steady_clock::now();
+    K2L_RETURN_IF_ERROR(model.Predict(ordered).status());
+  }
+  r.first_run_ms = MsSince(t0);
+
+  runtime::Subgraph& sg = model.interpreter().subgraph(subgraph);
+  for (int i = 0; i < options.warmup; ++i) K2L_RETURN_IF_ERROR(sg.Invoke());
+  for (int i = 0; i < options.runs; ++i) {
+    t0 = std::chrono::steady_clock::now();
+    K2L_RETURN_IF_ERROR(sg.Invoke());
+    r.run_ms.push_back(MsSince(t0));
+  }
+  std::sort(r.run_ms.begin(), r.run_ms.end());
+  size_t n = r.run_ms.size();
+  r.min_ms = r.run_ms.front();
+  r.median_ms =
+      n % 2 ? r.run_ms[n / 2] : (r.run_ms[n / 2 - 1] + r.run_ms[n / 2]) / 2;
+  r.p90_ms =
+      r.run_ms[std::min(n - 1, static_cast<size_t>(std::ceil(0.9 * n)) - 1)];
+  r.mean_ms = std::accumulate(r.run_ms.begin(), r.run_ms.end(), 0.0) / n;
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  r.peak_rss_bytes = static_cast<size_t>(usage.ru_maxrss) * 1024;
+  return r;
+}
+
+}  // namespace k2l
