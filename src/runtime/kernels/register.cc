@@ -5,6 +5,7 @@ namespace k2l::runtime::kernels {
 Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterReshapeKernels(r));
   K2L_RETURN_IF_ERROR(RegisterSegmentKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterDataKernels(r));
   return Status::Ok();
 }
 

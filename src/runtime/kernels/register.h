@@ -11,5 +11,6 @@ Status RegisterAll(OpResolver& r);
 // One per file in kernels/.
 Status RegisterReshapeKernels(OpResolver& r);
 Status RegisterSegmentKernels(OpResolver& r);
+Status RegisterDataKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels
