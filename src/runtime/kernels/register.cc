@@ -4,6 +4,9 @@ namespace k2l::runtime::kernels {
 
 Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterReshapeKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterControlFlowKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterSequenceLstmKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterSequenceRnnKernels(r));
   return Status::Ok();
 }
 

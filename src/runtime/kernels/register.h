@@ -10,5 +10,8 @@ Status RegisterAll(OpResolver& r);
 
 // One per file in kernels/.
 Status RegisterReshapeKernels(OpResolver& r);
+Status RegisterControlFlowKernels(OpResolver& r);
+Status RegisterSequenceLstmKernels(OpResolver& r);
+Status RegisterSequenceRnnKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels
