@@ -159,7 +159,9 @@ Status PassIn(const OpContext& ctx, Subgraph& sg, const std::string& role,
 Status PassOut(OpContext& ctx, const std::vector<const Tensor*>& srcs) {
   for (size_t i = 0; i < srcs.size(); ++i) {
     if (&ctx.output(i) == srcs[i]) continue;
-    if (ctx.output(i).shape != srcs[i]->shape)
+    // Outputs sized only at run time have no storage yet.
+    if (ctx.output(i).shape != srcs[i]->shape ||
+        ctx.output(i).mutable_raw() == nullptr)
       K2L_RETURN_IF_ERROR(ctx.ResizeOutput(i, srcs[i]->shape));
     K2L_RETURN_IF_ERROR(CopyData(ctx, *srcs[i], ctx.output(i)));
   }
