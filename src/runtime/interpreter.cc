@@ -123,11 +123,18 @@ Status Subgraph::Build(const ModelFile& file, const OpResolver& resolver) {
                                TypeName(t.type) +
                                ", which the runtime does not support");
       }
+      if (t.is_variable) {
+        // LiteRT refuses this too: variables start at zero.
+        return Status::Invalid(label +
+                               " is a variable tensor with initial data, "
+                               "which LiteRT does not support. Drop the "
+                               "data: variables start at zero");
+      }
       bool aligned =
           reinterpret_cast<uintptr_t>(data.data) % ElementSize(t.type) == 0;
-      if (t.is_variable || !aligned) {
-        // Variables change; misaligned constants are copied once so kernels
-        // can read them as their element type.
+      if (!aligned) {
+        // Misaligned constants are copied once so kernels can read them as
+        // their element type.
         t.Allocate(t.shape);
         std::memcpy(t.mutable_raw(), data.data, data.size);
       } else {
@@ -210,7 +217,11 @@ Status Subgraph::AllocateTensors() {
     Tensor& t = tensors_[i];
     if (!t.is_constant() && ElementSize(t.type) > 0) t.Allocate(t.shape);
   }
-  for (Tensor& t : tensors_) t.dynamic = false;
+  for (Tensor& t : tensors_) {
+    t.dynamic = false;
+    if (t.is_variable && ElementSize(t.type) > 0) t.Allocate(t.shape);
+  }
+  ResetVariableTensors();
   for (Node& node : nodes_) {
     node.deferred = false;
     bool dynamic_input = false;
@@ -230,14 +241,33 @@ Status Subgraph::AllocateTensors() {
   return Status::Ok();
 }
 
+void Subgraph::ResetVariableTensors() {
+  for (Tensor& t : tensors_) {
+    if (!t.is_variable || t.mutable_raw() == nullptr) continue;
+    int value = 0;
+    if (t.type == TensorType::INT8 && !t.quant.zero_point.empty())
+      value = static_cast<int>(t.quant.zero_point[0]);
+    std::memset(t.mutable_raw(), value, t.bytes());
+  }
+}
+
 Status Subgraph::Invoke() {
+  if (invoking_) {
+    return Status::Invalid("subgraph " + std::to_string(index_) +
+                           " is invoked while it is already running: a "
+                           "control-flow op calls it recursively");
+  }
   if (!allocated_) K2L_RETURN_IF_ERROR(AllocateTensors());
+  invoking_ = true;
+  Status status = Status::Ok();
   for (Node& node : nodes_) {
     OpContext ctx(*this, node, /*running=*/true);
-    if (node.deferred) K2L_RETURN_IF_ERROR(node.kernel->prepare(ctx));
-    K2L_RETURN_IF_ERROR(node.kernel->eval(ctx));
+    if (node.deferred) status = node.kernel->prepare(ctx);
+    if (status.ok()) status = node.kernel->eval(ctx);
+    if (!status.ok()) break;
   }
-  return Status::Ok();
+  invoking_ = false;
+  return status;
 }
 
 // ---------------------------------------------------------------------------
@@ -261,7 +291,8 @@ Result<std::unique_ptr<Interpreter>> Interpreter::Create(
     interp->subgraphs_.push_back(
         std::make_unique<Subgraph>(*interp, static_cast<int>(s)));
   }
-  const OpResolver& resolver = BuiltinKernels();
+  const OpResolver& resolver =
+      options.resolver ? *options.resolver : BuiltinKernels();
   for (auto& sg : interp->subgraphs_) {
     Status s = sg->Build(*interp->file_, resolver);
     if (!s.ok())

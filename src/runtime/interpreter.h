@@ -35,8 +35,12 @@ class Subgraph {
   // Runs every kernel's Prepare in order and sizes every tensor.
   Status AllocateTensors();
   bool allocated() const { return allocated_; }
-  // Runs the nodes; inputs must hold data.
+  // Runs the nodes; inputs must hold data. Refused while this subgraph is
+  // already running (a control-flow op calling it recursively).
   Status Invoke();
+  // Sets every variable tensor to zero (int8: its zero point), as LiteRT
+  // does whenever it (re)allocates tensors.
+  void ResetVariableTensors();
 
  private:
   friend class Interpreter;
@@ -49,11 +53,15 @@ class Subgraph {
   std::vector<Node> nodes_;
   std::vector<int> inputs_, outputs_;
   bool allocated_ = false;
+  bool invoking_ = false;
 };
 
 struct InterpreterOptions {
   // Threads for kernels that split their work; 1 runs on the caller only.
   int num_threads = 1;
+  // The kernels operators resolve to; null means BuiltinKernels(). Tests use
+  // it to add stand-in kernels.
+  const OpResolver* resolver = nullptr;
 };
 
 class Interpreter {

@@ -6,6 +6,9 @@ Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterReshapeKernels(r));
   K2L_RETURN_IF_ERROR(RegisterSegmentKernels(r));
   K2L_RETURN_IF_ERROR(RegisterDataKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterControlFlowKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterSequenceLstmKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterSequenceRnnKernels(r));
   return Status::Ok();
 }
 

@@ -12,5 +12,8 @@ Status RegisterAll(OpResolver& r);
 Status RegisterReshapeKernels(OpResolver& r);
 Status RegisterSegmentKernels(OpResolver& r);
 Status RegisterDataKernels(OpResolver& r);
+Status RegisterControlFlowKernels(OpResolver& r);
+Status RegisterSequenceLstmKernels(OpResolver& r);
+Status RegisterSequenceRnnKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels
