@@ -121,7 +121,7 @@ inline NDArray RandomArray(std::mt19937_64& rng, TensorType type,
     for (auto& x : a.data) x &= 1;
   if (type == TensorType::FLOAT32) {
     auto f = RandomFloats(rng, NumElements(shape), -4.f, 4.f);
-    std::memcpy(a.data.data(), f.data(), a.data.size());
+    if (!f.empty()) std::memcpy(a.data.data(), f.data(), a.data.size());
   }
   return a;
 }

@@ -41,6 +41,7 @@ Status DusEval(OpContext& ctx) {
   const Tensor& update = ctx.input(1);
   Tensor& out = ctx.output(0);
   const size_t elem = ElementSize(operand.type);
+  if (operand.num_elements() == 0) return Status::Ok();
   if (update.num_elements() == operand.num_elements()) {
     std::memcpy(out.mutable_raw(), update.raw(), update.bytes());
     return Status::Ok();

@@ -18,6 +18,7 @@ inline void Concatenate(const std::vector<const uint8_t*>& ins,
   for (int64_t k = 0; k < outer; ++k) {
     for (size_t i = 0; i < ins.size(); ++i) {
       const int64_t bytes = axis_sizes[i] * inner * static_cast<int64_t>(elem);
+      if (bytes == 0) continue;
       std::memcpy(out, ins[i] + k * bytes, bytes);
       out += bytes;
     }
@@ -31,6 +32,7 @@ inline void Split(const uint8_t* in, const std::vector<int64_t>& axis_sizes,
   for (int64_t k = 0; k < outer; ++k) {
     for (size_t i = 0; i < outs.size(); ++i) {
       const int64_t bytes = axis_sizes[i] * inner * static_cast<int64_t>(elem);
+      if (bytes == 0) continue;
       std::memcpy(outs[i] + k * bytes, in, bytes);
       in += bytes;
     }

@@ -29,7 +29,7 @@ BadIndex Gather(const uint8_t* params, int64_t batch, int64_t outer,
         const int64_t pos = b * coords + i;
         const int64_t c = static_cast<int64_t>(indices[pos]);
         if (c < 0 || c >= axis_size) return {true, pos, c, axis_size};
-        std::memcpy(out, src + c * run, run);
+        if (run > 0) std::memcpy(out, src + c * run, run);
         out += run;
       }
     }
@@ -60,7 +60,7 @@ BadIndex GatherNd(const uint8_t* params, const std::vector<int32_t>& shape,
       if (c < 0 || c >= shape[j]) return {true, pos, c, shape[j]};
       from += c * stride[j];
     }
-    std::memcpy(out + i * run, params + from * elem, run);
+    if (run > 0) std::memcpy(out + i * run, params + from * elem, run);
   }
   return {};
 }
