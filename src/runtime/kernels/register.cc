@@ -9,6 +9,7 @@ Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterControlFlowKernels(r));
   K2L_RETURN_IF_ERROR(RegisterSequenceLstmKernels(r));
   K2L_RETURN_IF_ERROR(RegisterSequenceRnnKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterElementwiseKernels(r));
   return Status::Ok();
 }
 

@@ -15,5 +15,6 @@ Status RegisterDataKernels(OpResolver& r);
 Status RegisterControlFlowKernels(OpResolver& r);
 Status RegisterSequenceLstmKernels(OpResolver& r);
 Status RegisterSequenceRnnKernels(OpResolver& r);
+Status RegisterElementwiseKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels
