@@ -4,6 +4,7 @@ namespace k2l::runtime::kernels {
 
 Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterReshapeKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterNNKernels(r));
   return Status::Ok();
 }
 

@@ -10,5 +10,6 @@ Status RegisterAll(OpResolver& r);
 
 // One per file in kernels/.
 Status RegisterReshapeKernels(OpResolver& r);
+Status RegisterNNKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels
