@@ -43,6 +43,8 @@ TEST(KernelsDepthwiseConv, RandomShapesAgainstDoubleReference) {
     const auto& act = acts[rng() % 4];
     const bool with_bias = rng() % 2;
     const int threads = r(1, 3);
+    // A computed filter takes the kernel's own loops instead of XNNPACK.
+    const bool const_filter = rng() % 3 != 0;
     // The depth_multiplier option is not read (LiteRT derives it from the
     // shapes), so give it a wrong value half the time.
     const int mult_option = rng() % 2 ? mult : 0;
@@ -53,7 +55,9 @@ TEST(KernelsDepthwiseConv, RandomShapesAgainstDoubleReference) {
     auto bias = testing::RandomFloats(rng, oc);
     OpModelBuilder b;
     std::vector<int> ins = {b.AddInput(TensorType::FLOAT32, xs),
-                            b.AddConst(TensorType::FLOAT32, fs, f)};
+                            const_filter
+                                ? b.AddConst(TensorType::FLOAT32, fs, f)
+                                : b.AddInput(TensorType::FLOAT32, fs)};
     if (with_bias) ins.push_back(b.AddConst(TensorType::FLOAT32, {oc}, bias));
     int y = b.AddOutput(TensorType::FLOAT32);
     b.AddOp(fb::BuiltinOperator::DEPTHWISE_CONV_2D, ins, {y},
@@ -63,8 +67,9 @@ TEST(KernelsDepthwiseConv, RandomShapesAgainstDoubleReference) {
                          sh, mult_option, act.a, dw, dh)
                   .Union();
             });
-    auto out = testing::RunOrFail(
-        b.Finish(), {NDArray::Of(TensorType::FLOAT32, xs, x)}, threads);
+    std::vector<NDArray> feeds = {NDArray::Of(TensorType::FLOAT32, xs, x)};
+    if (!const_filter) feeds.push_back(NDArray::Of(TensorType::FLOAT32, fs, f));
+    auto out = testing::RunOrFail(b.Finish(), feeds, threads);
     ASSERT_EQ(out.size(), 1u);
 
     auto size_pad = [&](int in, int k, int s, int d, int* o, int* p) {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "runtime/reference/pooling.h"
 #include "runtime_test_util.h"
 
 namespace k2l::runtime {
@@ -88,6 +89,24 @@ void RunRandom(Op op, uint64_t base) {
           }
     EXPECT_EQ(out[0].shape, (Shape{n, oh, ow, c}));
     testing::ExpectNear(out[0], want, kTol, kTol);
+
+    // The plain loops (the kernel's path when XNNPACK declines) too.
+    reference::Window win;
+    win.batches = n, win.in_h = h, win.in_w = w, win.in_c = c;
+    win.out_h = oh, win.out_w = ow, win.out_c = c;
+    win.k_h = kh, win.k_w = kw, win.stride_h = sh, win.stride_w = sw;
+    win.pad_h = ph, win.pad_w = pw;
+    const auto kind = op == Op::MAX_POOL_2D ? reference::PoolKind::kMax
+                      : op == Op::AVERAGE_POOL_2D
+                          ? reference::PoolKind::kAverage
+                          : reference::PoolKind::kL2;
+    NDArray loops{TensorType::FLOAT32, out[0].shape, {}};
+    loops.data.resize(want.size() * sizeof(float));
+    ASSERT_TRUE(reference::Pool(kind, win, x.data(), static_cast<float>(act.lo),
+                                static_cast<float>(act.hi),
+                                reinterpret_cast<float*>(loops.data.data()), 0,
+                                int64_t{n} * oh));
+    testing::ExpectNear(loops, want, kTol, kTol);
   }
 }
 

@@ -97,6 +97,8 @@ TEST(KernelsTransposeConv, RandomShapesAgainstDoubleReference) {
     const Case c = RandomCase(rng);
     const int bias_mode = static_cast<int>(rng() % 3);  // none, -1, present
     const bool const_shape = rng() % 3 != 0;
+    // A computed filter takes the kernel's GEMM path instead of XNNPACK.
+    const bool const_filter = rng() % 3 != 0;
     const int threads = 1 + static_cast<int>(rng() % 3);
     const Shape xs = {c.n, c.ih, c.iw, c.ic}, fs = {c.oc, c.kh, c.kw, c.ic};
     const std::vector<int32_t> os = {c.n, c.oh, c.ow, c.oc};
@@ -106,7 +108,10 @@ TEST(KernelsTransposeConv, RandomShapesAgainstDoubleReference) {
     OpModelBuilder b;
     int si = const_shape ? b.AddConst(TensorType::INT32, {4}, os)
                          : b.AddInput(TensorType::INT32, {4});
-    std::vector<int> ins = {si, b.AddConst(TensorType::FLOAT32, fs, f),
+    std::vector<int> ins = {si,
+                            const_filter
+                                ? b.AddConst(TensorType::FLOAT32, fs, f)
+                                : b.AddInput(TensorType::FLOAT32, fs),
                             b.AddInput(TensorType::FLOAT32, xs)};
     if (bias_mode == 1) ins.push_back(-1);
     if (bias_mode == 2)
@@ -124,6 +129,7 @@ TEST(KernelsTransposeConv, RandomShapesAgainstDoubleReference) {
         /*version=*/4);
     std::vector<NDArray> feeds;
     if (!const_shape) feeds.push_back(NDArray::Of(TensorType::INT32, {4}, os));
+    if (!const_filter) feeds.push_back(NDArray::Of(TensorType::FLOAT32, fs, f));
     feeds.push_back(NDArray::Of(TensorType::FLOAT32, xs, x));
     auto out = testing::RunOrFail(b.Finish(), feeds, threads);
     ASSERT_EQ(out.size(), 1u);

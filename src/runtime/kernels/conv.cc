@@ -3,6 +3,8 @@
 // filter's) and a fused clamp.
 #include "runtime/reference/conv.h"
 
+#include "runtime/fast/xnnpack.h"
+#include "runtime/interpreter.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -13,6 +15,9 @@ namespace {
 struct ConvData : OpData {
   reference::Window w;
   FloatRange act{};
+  // XNNPACK's operator (constant filter and bias only), made for xnn_w.
+  fast::XnnOperator xnn;
+  reference::Window xnn_w;
 };
 
 Status ConvPrepare(OpContext& ctx) {
@@ -94,12 +99,30 @@ Status ConvPrepare(OpContext& ctx) {
                      " does not fit the input " + ShapeString(in.shape) +
                      " with VALID padding");
   }
+  const bool constant =
+      filter.is_constant() && (!has_bias || ctx.input(2).is_constant());
+  if (!constant) {
+    d.xnn.Reset();
+  } else if (!d.xnn || !(d.xnn_w == w)) {
+    d.xnn = fast::CreateConv2D(w, false, filter.data<float>(),
+                               has_bias ? ctx.input(2).data<float>() : nullptr,
+                               d.act.min, d.act.max);
+    d.xnn_w = w;
+  }
   return ctx.ResizeOutput(0, {w.batches, w.out_h, w.out_w, w.out_c});
 }
 
 Status ConvEval(OpContext& ctx) {
   const auto& d = ctx.data<ConvData>();
   const reference::Window& w = d.w;
+  // XNNPACK may read a few bytes past the input, which owned storage
+  // allows but a constant's view on the file might not.
+  if (d.xnn && !ctx.input(0).is_constant() &&
+      fast::RunConv2D(d.xnn, w, ctx.input(0).data<float>(),
+                      ctx.output(0).mutable_data<float>(),
+                      ctx.interpreter().threadpool())) {
+    return Status::Ok();
+  }
   const float* in = ctx.input(0).data<float>();
   const float* filter = ctx.input(1).data<float>();
   const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;

@@ -3,6 +3,8 @@
 // as [size / depth, depth] whatever its rank.
 #include "runtime/reference/fully_connected.h"
 
+#include "runtime/fast/xnnpack.h"
+#include "runtime/interpreter.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -15,6 +17,8 @@ struct FullyConnectedData : OpData {
   int64_t depth = 0;
   int64_t units = 0;
   FloatRange act{};
+  // XNNPACK's operator, when the weights and bias are constants.
+  fast::XnnOperator xnn;
 };
 
 Status FullyConnectedPrepare(OpContext& ctx) {
@@ -74,6 +78,14 @@ Status FullyConnectedPrepare(OpContext& ctx) {
   int64_t rows = 1;
   for (int i = 0; i + 1 < in.rank(); ++i) rows *= in.dim(i);
   d.batch = d.depth == 0 ? rows : size / d.depth;
+  const bool has_bias = ctx.has_input(2);
+  if (!weights.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
+    d.xnn.Reset();
+  } else if (!d.xnn && d.depth > 0 && d.units > 0) {
+    d.xnn = fast::CreateFullyConnected(
+        d.depth, d.units, weights.data<float>(),
+        has_bias ? ctx.input(2).data<float>() : nullptr, d.act.min, d.act.max);
+  }
   const bool keep = o != nullptr && o->keep_num_dims();
   if (keep) {
     if (in.shape.back() != d.depth) {
@@ -96,6 +108,13 @@ Status FullyConnectedEval(OpContext& ctx) {
   const float* weights = ctx.input(1).data<float>();
   const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;
   float* out = ctx.output(0).mutable_data<float>();
+  // XNNPACK may read a few bytes past the input, which owned storage
+  // allows but a constant's view on the file might not.
+  if (d.xnn && !ctx.input(0).is_constant() &&
+      fast::RunFullyConnected(d.xnn, d.batch, in, out,
+                              ctx.interpreter().threadpool())) {
+    return Status::Ok();
+  }
   // Few rows (a matrix-vector product): split the units instead.
   if (d.batch < 4 * ctx.threads()) {
     ctx.ParallelFor(d.units, reference::MinChunk(d.batch * d.depth),

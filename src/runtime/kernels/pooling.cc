@@ -4,6 +4,8 @@
 
 #include <atomic>
 
+#include "runtime/fast/xnnpack.h"
+#include "runtime/interpreter.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -16,8 +18,12 @@ using reference::PoolKind;
 struct PoolData : OpData {
   reference::Window w;
   FloatRange act{};
+  // XNNPACK's operator (average and max pools), made for xnn_w.
+  fast::XnnOperator xnn;
+  reference::Window xnn_w;
 };
 
+template <PoolKind kind>
 Status PoolPrepare(OpContext& ctx) {
   K2L_RETURN_IF_ERROR(CheckArity(ctx, 1, 1, 1));
   const Tensor& in = ctx.input(0);
@@ -51,6 +57,10 @@ Status PoolPrepare(OpContext& ctx) {
                      std::to_string(w.k_w) + " window does not fit input " +
                      ShapeString(in.shape) + " with VALID padding");
   }
+  if (!d.xnn || !(d.xnn_w == w)) {
+    d.xnn = fast::CreatePool2D(kind, w, d.act.min, d.act.max);
+    d.xnn_w = w;
+  }
   return ctx.ResizeOutput(0, {w.batches, w.out_h, w.out_w, w.out_c});
 }
 
@@ -60,6 +70,13 @@ Status PoolEval(OpContext& ctx) {
   const reference::Window& w = d.w;
   const float* in = ctx.input(0).data<float>();
   float* out = ctx.output(0).mutable_data<float>();
+  // XNNPACK may read a few bytes past the input, which owned storage
+  // allows but a constant's view on the file might not.
+  if (d.xnn && !ctx.input(0).is_constant() &&
+      fast::RunPool2D(d.xnn, kind, w, in, out,
+                      ctx.interpreter().threadpool())) {
+    return Status::Ok();
+  }
   std::atomic<bool> ok{true};
   ctx.ParallelFor(static_cast<int64_t>(w.batches) * w.out_h,
                   reference::MinChunk(w.taps() * w.out_w * w.out_c),
@@ -78,12 +95,14 @@ Status PoolEval(OpContext& ctx) {
 }  // namespace
 
 Status RegisterPoolingKernels(OpResolver& r) {
-  K2L_RETURN_IF_ERROR(r.Add({fb::BuiltinOperator::AVERAGE_POOL_2D, 1, 3,
-                             PoolPrepare, PoolEval<PoolKind::kAverage>}));
-  K2L_RETURN_IF_ERROR(r.Add({fb::BuiltinOperator::MAX_POOL_2D, 1, 3,
-                             PoolPrepare, PoolEval<PoolKind::kMax>}));
-  return r.Add({fb::BuiltinOperator::L2_POOL_2D, 1, 1, PoolPrepare,
-                PoolEval<PoolKind::kL2>});
+  K2L_RETURN_IF_ERROR(
+      r.Add({fb::BuiltinOperator::AVERAGE_POOL_2D, 1, 3,
+             PoolPrepare<PoolKind::kAverage>, PoolEval<PoolKind::kAverage>}));
+  K2L_RETURN_IF_ERROR(
+      r.Add({fb::BuiltinOperator::MAX_POOL_2D, 1, 3,
+             PoolPrepare<PoolKind::kMax>, PoolEval<PoolKind::kMax>}));
+  return r.Add({fb::BuiltinOperator::L2_POOL_2D, 1, 1,
+                PoolPrepare<PoolKind::kL2>, PoolEval<PoolKind::kL2>});
 }
 
 }  // namespace k2l::runtime::kernels

@@ -3,6 +3,8 @@
 // convolution from the output size; the fused activation of version 4+.
 #include "runtime/reference/transpose_conv.h"
 
+#include "runtime/fast/xnnpack.h"
+#include "runtime/interpreter.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -15,6 +17,9 @@ struct TransposeConvData : OpData {
   FloatRange act{};
   // The filter in tap-major order, built once when it is constant.
   std::vector<float> tap_major;
+  // XNNPACK's operator (constant filter and bias only), made for xnn_w.
+  fast::XnnOperator xnn;
+  reference::Window xnn_w;
 };
 
 Status TransposeConvPrepare(OpContext& ctx) {
@@ -123,12 +128,29 @@ Status TransposeConvPrepare(OpContext& ctx) {
   w.k_w = filter.dim(2);
   w.pad_h = fwd.pad_h;
   w.pad_w = fwd.pad_w;
+  const bool has_bias = ctx.has_input(3);
+  if (!filter.is_constant() || (has_bias && !ctx.input(3).is_constant())) {
+    d.xnn.Reset();
+  } else if (!d.xnn || !(d.xnn_w == w)) {
+    d.xnn = fast::CreateDeconv2D(
+        w, filter.data<float>(),
+        has_bias ? ctx.input(3).data<float>() : nullptr, d.act.min, d.act.max);
+    d.xnn_w = w;
+  }
   return ctx.ResizeOutput(0, {s[0], s[1], s[2], s[3]});
 }
 
 Status TransposeConvEval(OpContext& ctx) {
   auto& d = ctx.data<TransposeConvData>();
   const reference::Window& w = d.w;
+  // XNNPACK may read a few bytes past the input, which owned storage
+  // allows but a constant's view on the file might not.
+  if (d.xnn && !ctx.input(2).is_constant() &&
+      fast::RunDeconv2D(d.xnn, w, ctx.input(2).data<float>(),
+                        ctx.output(0).mutable_data<float>(),
+                        ctx.interpreter().threadpool())) {
+    return Status::Ok();
+  }
   const Tensor& filter = ctx.input(1);
   if (!filter.is_constant()) {
     d.tap_major.resize(filter.num_elements());

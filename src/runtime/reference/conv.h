@@ -55,6 +55,7 @@ struct Window {
     return static_cast<int64_t>(batches) * out_d * out_h * out_w;
   }
   int64_t taps() const { return static_cast<int64_t>(k_d) * k_h * k_w; }
+  bool operator==(const Window&) const = default;
 };
 
 // Sets w's output sizes and leading padding from its input sizes, kernel,
