@@ -10,6 +10,7 @@ Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterSequenceLstmKernels(r));
   K2L_RETURN_IF_ERROR(RegisterSequenceRnnKernels(r));
   K2L_RETURN_IF_ERROR(RegisterElementwiseKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterNNKernels(r));
   return Status::Ok();
 }
 

@@ -16,5 +16,6 @@ Status RegisterControlFlowKernels(OpResolver& r);
 Status RegisterSequenceLstmKernels(OpResolver& r);
 Status RegisterSequenceRnnKernels(OpResolver& r);
 Status RegisterElementwiseKernels(OpResolver& r);
+Status RegisterNNKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels

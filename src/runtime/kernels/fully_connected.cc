@@ -1,0 +1,158 @@
+// FULLY_CONNECTED: weights [units, depth] (constant or computed), optional
+// bias (omitted or -1), keep_num_dims, and a fused clamp. The input is read
+// as [size / depth, depth] whatever its rank.
+#include "runtime/reference/fully_connected.h"
+
+#include "runtime/fast/xnnpack.h"
+#include "runtime/interpreter.h"
+#include "runtime/kernels/register.h"
+#include "runtime/kernels/util.h"
+
+namespace k2l::runtime::kernels {
+
+namespace {
+
+struct FullyConnectedData : OpData {
+  int64_t batch = 0;
+  int64_t depth = 0;
+  int64_t units = 0;
+  FloatRange act{};
+  // XNNPACK's operator, when the weights and bias are constants.
+  fast::XnnOperator xnn;
+};
+
+Status FullyConnectedPrepare(OpContext& ctx) {
+  K2L_RETURN_IF_ERROR(CheckArity(ctx, 2, 3, 1));
+  const auto* o = ctx.options<fb::FullyConnectedOptions>();
+  if (o != nullptr &&
+      o->weights_format() != fb::FullyConnectedOptionsWeightsFormat::DEFAULT) {
+    return ctx.Error(
+        "the shuffled weights format (SHUFFLED4x16INT8) is not supported");
+  }
+  const Tensor& in = ctx.input(0);
+  const Tensor& weights = ctx.input(1);
+  K2L_RETURN_IF_ERROR(CheckType(ctx, in, "input", {TensorType::FLOAT32}));
+  if (weights.type != TensorType::FLOAT32) {
+    return ctx.Error("weights '" + weights.name + "' have type " +
+                     TypeName(weights.type) +
+                     " with a float32 input; dynamic-range (hybrid) "
+                     "FULLY_CONNECTED is not supported. Dequantize the "
+                     "weights");
+  }
+  K2L_RETURN_IF_ERROR(
+      CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
+  K2L_RETURN_IF_ERROR(CheckRank(ctx, weights, "weights", 2, 2));
+  if (in.rank() < 1) {
+    return ctx.Error("input '" + in.name + "' is a scalar; it needs a rank");
+  }
+  auto act =
+      o ? o->fused_activation_function() : fb::ActivationFunctionType::NONE;
+  if (act == fb::ActivationFunctionType::TANH ||
+      act == fb::ActivationFunctionType::SIGN_BIT) {
+    return ctx.Error(std::string("fused activation ") +
+                     fb::EnumNameActivationFunctionType(act) +
+                     " is not supported (LiteRT takes only NONE, RELU, "
+                     "RELU_N1_TO_1 and RELU6 here)");
+  }
+  auto& d = ctx.data<FullyConnectedData>();
+  K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
+  d.units = weights.dim(0);
+  d.depth = weights.dim(1);
+  if (ctx.has_input(2)) {
+    const Tensor& bias = ctx.input(2);
+    K2L_RETURN_IF_ERROR(CheckType(ctx, bias, "bias", {TensorType::FLOAT32}));
+    if (bias.num_elements() != d.units) {
+      return ctx.Error("bias '" + bias.name + "' has " +
+                       std::to_string(bias.num_elements()) +
+                       " values but the weights have " +
+                       std::to_string(d.units) + " units");
+    }
+  }
+  const int64_t size = in.num_elements();
+  if (d.depth == 0 ? size != 0 : size % d.depth != 0) {
+    return ctx.Error("input '" + in.name + "' of shape " +
+                     ShapeString(in.shape) + " does not split into rows of " +
+                     std::to_string(d.depth) + " (the weights' depth, from " +
+                     ShapeString(weights.shape) + ")");
+  }
+  int64_t rows = 1;
+  for (int i = 0; i + 1 < in.rank(); ++i) rows *= in.dim(i);
+  d.batch = d.depth == 0 ? rows : size / d.depth;
+  const bool has_bias = ctx.has_input(2);
+  if (!weights.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
+    d.xnn.Reset();
+  } else if (!d.xnn && d.depth > 0 && d.units > 0) {
+    d.xnn = fast::CreateFullyConnected(
+        d.depth, d.units, weights.data<float>(),
+        has_bias ? ctx.input(2).data<float>() : nullptr, d.act.min, d.act.max);
+  }
+  const bool keep = o != nullptr && o->keep_num_dims();
+  if (keep) {
+    if (in.shape.back() != d.depth) {
+      return ctx.Error("keep_num_dims needs input '" + in.name +
+                       "''s last dimension (" + ShapeString(in.shape) +
+                       ") to equal the weights' depth " +
+                       std::to_string(d.depth));
+    }
+    Shape out = in.shape;
+    out.back() = static_cast<int32_t>(d.units);
+    return ctx.ResizeOutput(0, out);
+  }
+  return ctx.ResizeOutput(
+      0, {static_cast<int32_t>(d.batch), static_cast<int32_t>(d.units)});
+}
+
+Status FullyConnectedEval(OpContext& ctx) {
+  const auto& d = ctx.data<FullyConnectedData>();
+  const float* in = ctx.input(0).data<float>();
+  const float* weights = ctx.input(1).data<float>();
+  const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;
+  float* out = ctx.output(0).mutable_data<float>();
+  // XNNPACK may read a few bytes past the input, which owned storage
+  // allows but a constant's view on the file might not.
+  if (d.xnn && !ctx.input(0).is_constant() &&
+      fast::RunFullyConnected(d.xnn, d.batch, in, out,
+                              ctx.interpreter().threadpool())) {
+    return Status::Ok();
+  }
+  // Few rows (a matrix-vector product): split the units instead.
+  if (d.batch < 4 * ctx.threads()) {
+    ctx.ParallelFor(d.units, reference::MinChunk(d.batch * d.depth),
+                    [&](int64_t begin, int64_t end) {
+                      reference::FullyConnectedGemm(
+                          in, weights, bias, d.depth, d.units, d.act.min,
+                          d.act.max, out, 0, d.batch, begin, end);
+                    });
+  } else {
+    ctx.ParallelFor(d.batch, reference::MinChunk(d.units * d.depth),
+                    [&](int64_t begin, int64_t end) {
+                      reference::FullyConnectedGemm(
+                          in, weights, bias, d.depth, d.units, d.act.min,
+                          d.act.max, out, begin, end, 0, d.units);
+                    });
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+// The NN families' registrations, each defined in its own file.
+Status RegisterBatchMatMulKernels(OpResolver& r);
+Status RegisterConvKernels(OpResolver& r);
+Status RegisterDepthwiseConvKernels(OpResolver& r);
+Status RegisterTransposeConvKernels(OpResolver& r);
+Status RegisterConv3DKernels(OpResolver& r);
+Status RegisterPoolingKernels(OpResolver& r);
+
+Status RegisterNNKernels(OpResolver& r) {
+  K2L_RETURN_IF_ERROR(r.Add({fb::BuiltinOperator::FULLY_CONNECTED, 1, 14,
+                             FullyConnectedPrepare, FullyConnectedEval}));
+  K2L_RETURN_IF_ERROR(RegisterBatchMatMulKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterConvKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterDepthwiseConvKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterTransposeConvKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterConv3DKernels(r));
+  return RegisterPoolingKernels(r);
+}
+
+}  // namespace k2l::runtime::kernels

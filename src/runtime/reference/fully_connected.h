@@ -1,0 +1,46 @@
+// FULLY_CONNECTED: out[b, u] = clamp(sum_d in[b, d] * weights[u, d] +
+// bias[u]) with weights [units, depth].
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "runtime/reference/matmul.h"
+
+namespace k2l::runtime::reference {
+
+// Plain loops over output rows [row_begin, row_end), as LiteRT's reference:
+// float accumulation from zero, then the bias, then the clamp.
+inline void FullyConnected(const float* input, const float* weights,
+                           const float* bias, int64_t depth, int64_t units,
+                           float act_min, float act_max, float* output,
+                           int64_t row_begin, int64_t row_end) {
+  for (int64_t b = row_begin; b < row_end; ++b) {
+    const float* in = input + b * depth;
+    for (int64_t u = 0; u < units; ++u) {
+      const float* w = weights + u * depth;
+      float total = 0.f;
+      for (int64_t d = 0; d < depth; ++d) total += in[d] * w[d];
+      const float v = total + (bias != nullptr ? bias[u] : 0.f);
+      output[b * units + u] = std::min(std::max(v, act_min), act_max);
+    }
+  }
+}
+
+// The GEMM path for the block of rows [row_begin, row_end) and units
+// [unit_begin, unit_end).
+inline void FullyConnectedGemm(const float* input, const float* weights,
+                               const float* bias, int64_t depth, int64_t units,
+                               float act_min, float act_max, float* output,
+                               int64_t row_begin, int64_t row_end,
+                               int64_t unit_begin, int64_t unit_end) {
+  const int64_t rows = row_end - row_begin;
+  const int64_t cols = unit_end - unit_begin;
+  float* out = output + row_begin * units + unit_begin;
+  Gemm(false, true, rows, cols, depth, input + row_begin * depth, depth,
+       weights + unit_begin * depth, depth, out, units);
+  BiasAndClamp(rows, cols, bias != nullptr ? bias + unit_begin : nullptr,
+               act_min, act_max, out, units);
+}
+
+}  // namespace k2l::runtime::reference
