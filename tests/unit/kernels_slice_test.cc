@@ -241,6 +241,21 @@ TEST(KernelsStridedSlice, OffsetModeTakesEndAsLength) {
   ExpectSameArray(out[0], I32({3, 2}, {6, 7, 10, 11, 14, 15}));
 }
 
+TEST(KernelsStridedSlice, ZeroWidthEllipsisFollowsLiteRT) {
+  // x[newaxis, ..., 1] on a [2] input: TensorFlow gives [x[1]], but LiteRT
+  // always gives the ellipsis an axis, so the shrunk entry is never read
+  // and the result is [[x0, x1]] (checked against ai-edge-litert 2.3.0).
+  Spec s{{0, 0, 1}, {0, 0, 2}, {1, 1, 1}};
+  s.new_axis = 1;
+  s.ellipsis = 2;
+  s.shrink = 4;
+  auto out = RunOp(StridedSliceOp(s),
+                   {Runtime(I32({2}, {3, 4})), Const(I32({3}, s.begin)),
+                    Const(I32({3}, s.end)), Const(I32({3}, s.strides))},
+                   {TensorType::INT32});
+  ExpectSameArray(out[0], I32({1, 2}, {3, 4}));
+}
+
 TEST(KernelsStridedSliceRejects, ZeroStrideAndShrinkOutOfRange) {
   const NDArray x = I32({3}, {1, 2, 3});
   Spec s{{0}, {3}, {0}};
