@@ -20,6 +20,10 @@ using Act = fb::ActivationFunctionType;
 // At most 2 * 2 * 2 * 4 fp32 products of values in [-1, 1] per output.
 constexpr double kTol = 1e-5;
 
+// Every fourth iteration runs on 2 or 3 threads (making a thread pool costs
+// milliseconds, so the rest stay on one).
+int ThreadsFor(int iter) { return iter % 4 == 3 ? 2 + iter % 8 / 4 : 1; }
+
 // Spatial dims in D, H, W order. For CONV_3D "in" is the data input; for
 // CONV_3D_TRANSPOSE too, and "out" is the larger output.
 struct Case {
@@ -30,29 +34,30 @@ struct Case {
   double lo, hi;
 };
 
-Case RandomCase(std::mt19937_64& rng, bool transpose) {
+// `big`: enough work for ParallelFor to split.
+Case RandomCase(std::mt19937_64& rng, bool transpose, bool big = false) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   auto r = [&](int lo, int hi) {
     return lo + static_cast<int>(rng() % (hi - lo + 1));
   };
   Case c{};
   c.n = r(1, 2);
-  c.ic = r(1, 4);
-  c.oc = r(1, 4);
+  c.ic = r(1, 4) * (big ? 4 : 1);
+  c.oc = r(1, 4) * (big ? 4 : 1);
   c.same = rng() % 2;
   for (int i = 0; i < 3; ++i) {
     c.k[i] = r(1, 2);
     c.s[i] = r(1, 2);
     c.d[i] = r(1, 2);
     const int eff = (c.k[i] - 1) * c.d[i] + 1;
-    // The larger side of the window ("big") and what the forward
-    // convolution makes of it.
-    const int big = r(eff, 6);
+    // The larger side of the window and what the forward convolution
+    // makes of it.
+    const int large = r(eff, 6) + (big ? 6 : 0);
     const int small =
-        c.same ? (big + c.s[i] - 1) / c.s[i] : (big - eff) / c.s[i] + 1;
-    c.pad[i] = std::max(0, (small - 1) * c.s[i] + eff - big) / 2;
-    c.in[i] = transpose ? small : big;
-    c.out[i] = transpose ? big : small;
+        c.same ? (large + c.s[i] - 1) / c.s[i] : (large - eff) / c.s[i] + 1;
+    c.pad[i] = std::max(0, (small - 1) * c.s[i] + eff - large) / 2;
+    c.in[i] = transpose ? small : large;
+    c.out[i] = transpose ? large : small;
   }
   const struct {
     Act a;
@@ -130,9 +135,9 @@ void RunRandom(bool transpose, uint64_t base) {
     const uint64_t seed = testing::TestSeed(base + iter);
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 rng(seed);
-    const Case c = RandomCase(rng, transpose);
+    const Case c = RandomCase(rng, transpose, ThreadsFor(iter) > 1);
     const bool with_bias = rng() % 2;
-    const int threads = 1 + static_cast<int>(rng() % 3);
+    const int threads = ThreadsFor(iter);
     const Shape xs = {c.n, c.in[0], c.in[1], c.in[2], c.ic};
     const Shape fs = transpose ? Shape{c.k[0], c.k[1], c.k[2], c.oc, c.ic}
                                : Shape{c.k[0], c.k[1], c.k[2], c.ic, c.oc};

@@ -4,10 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 
-#include "runtime/interpreter.h"
-#include "runtime/kernels/op_cost.h"
 #include "runtime/reference/conv.h"
 #include "runtime_test_util.h"
 
@@ -21,6 +20,10 @@ using Act = fb::ActivationFunctionType;
 // Sums of at most 3 * 3 * 4 = 36 products of values in [-1, 1] in fp32
 // stay within 1e-5 of the double result.
 constexpr double kTol = 1e-5;
+
+// Every fourth iteration runs on 2 or 3 threads (making a thread pool costs
+// milliseconds, so the rest stay on one).
+int ThreadsFor(int iter) { return iter % 4 == 3 ? 2 + iter % 8 / 4 : 1; }
 
 struct Case {
   int n, h, w, groups, fic, per_group, kh, kw, sh, sw, dh, dw;
@@ -102,6 +105,14 @@ Case RandomCase(std::mt19937_64& rng) {
   return c;
 }
 
+// Threaded iterations get enough work per row for ParallelFor to split it.
+void Enlarge(Case& c) {
+  c.fic *= 4;
+  c.per_group *= 4;
+  c.h += 12;
+  c.w += 12;
+}
+
 flatbuffers::Offset<void> Options(FBB& fbb, const Case& c) {
   return fb::CreateConv2DOptions(
              fbb, c.same ? fb::Padding::SAME : fb::Padding::VALID, c.sw, c.sh,
@@ -114,10 +125,11 @@ TEST(KernelsConv, RandomShapesAgainstDoubleReference) {
     const uint64_t seed = testing::TestSeed(2000 + iter);
     SCOPED_TRACE("seed " + std::to_string(seed));
     std::mt19937_64 rng(seed);
-    const Case c = RandomCase(rng);
+    Case c = RandomCase(rng);
+    if (ThreadsFor(iter) > 1) Enlarge(c);
     const int bias_mode = static_cast<int>(rng() % 3);  // none, -1, present
     const bool const_filter = rng() % 4 != 0;
-    const int threads = 1 + static_cast<int>(rng() % 3);
+    const int threads = ThreadsFor(iter);
     const Shape xs = {c.n, c.h, c.w, c.ic()}, fs = {c.oc(), c.kh, c.kw, c.fic};
     auto x = testing::RandomFloats(rng, NumElements(xs));
     auto f = testing::RandomFloats(rng, NumElements(fs));
@@ -145,6 +157,99 @@ TEST(KernelsConv, RandomShapesAgainstDoubleReference) {
   }
 }
 
+// Integer CONV_2D, int8 (per-channel or per-tensor symmetric filter) and
+// uint8 (per-tensor, filter zero point != 0): the double convolution of the
+// dequantized values, requantized and clamped in the quantized domain. The
+// kernel applies a 31-bit fixed-point multiplier, so a value at a rounding
+// tie may land 1 LSB away: the tolerance is 1.
+TEST(KernelsConv, QuantizedAgainstDoubleReference) {
+  for (int iter = 0; iter < 20; ++iter) {
+    const uint64_t seed = testing::TestSeed(2200 + iter);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    Case c = RandomCase(rng);
+    if (ThreadsFor(iter) > 1) Enlarge(c);
+    const bool u8 = iter % 2;
+    const TensorType t = u8 ? TensorType::UINT8 : TensorType::INT8;
+    const int qmin = u8 ? 0 : -128, qmax = u8 ? 255 : 127;
+    auto uni = [&](double lo, double hi) {
+      return std::uniform_real_distribution<double>(lo, hi)(rng);
+    };
+    auto ints = [&](int64_t n, int lo, int hi) {
+      std::vector<int32_t> v(n);
+      for (auto& q : v) q = lo + static_cast<int>(rng() % (hi - lo + 1));
+      return v;
+    };
+    const Shape xs = {c.n, c.h, c.w, c.ic()}, fs = {c.oc(), c.kh, c.kw, c.fic};
+    const float in_scale = static_cast<float>(uni(0.01, 0.05));
+    const int in_zp = qmin + 20 + static_cast<int>(rng() % 200);
+    const int f_zp = u8 ? 100 + static_cast<int>(rng() % 50) : 0;
+    std::vector<float> f_scale(u8 || rng() % 2 ? 1 : c.oc());
+    for (auto& v : f_scale) v = static_cast<float>(uni(0.002, 0.02));
+    auto xq = ints(NumElements(xs), qmin, qmax);
+    auto fq = ints(NumElements(fs), u8 ? 0 : -127, qmax);
+    auto bq = ints(c.oc(), -2000, 2000);
+    // Dequantize; the reference convolves in double.
+    std::vector<float> x(xq.size()), f(fq.size()), bias(c.oc());
+    const int64_t per_oc = NumElements(fs) / c.oc();
+    for (size_t i = 0; i < xq.size(); ++i) x[i] = (xq[i] - in_zp) * in_scale;
+    for (size_t i = 0; i < fq.size(); ++i)
+      f[i] = static_cast<float>(
+          (fq[i] - f_zp) *
+          static_cast<double>(f_scale[f_scale.size() > 1 ? i / per_oc : 0]));
+    for (int o = 0; o < c.oc(); ++o)
+      bias[o] = static_cast<float>(bq[o] * static_cast<double>(in_scale) *
+                                   f_scale[f_scale.size() > 1 ? o : 0]);
+    const Act act = c.act;
+    c.act = Act::NONE, c.lo = -1e300, c.hi = 1e300;
+    int oh, ow;
+    auto real = Reference(c, x, f, &bias, &oh, &ow);
+    double peak = 1e-3;
+    for (double v : real) peak = std::max(peak, std::abs(v));
+    const float out_scale = static_cast<float>(peak / 100);
+    const int out_zp = qmin + 100 + static_cast<int>(rng() % 50);
+
+    OpModelBuilder b;
+    int xi = b.AddInput(t, xs);
+    b.SetQuant(xi, {in_scale}, {in_zp});
+    std::vector<int> ins = {xi};
+    if (u8) {
+      ins.push_back(
+          b.AddConst(t, fs, std::vector<uint8_t>(fq.begin(), fq.end())));
+    } else {
+      ins.push_back(
+          b.AddConst(t, fs, std::vector<int8_t>(fq.begin(), fq.end())));
+    }
+    b.SetQuant(ins[1], f_scale, std::vector<int64_t>(f_scale.size(), f_zp));
+    ins.push_back(b.AddConst(TensorType::INT32, {c.oc()}, bq));
+    std::vector<float> b_scale;
+    for (float s : f_scale) b_scale.push_back(in_scale * s);
+    b.SetQuant(ins[2], b_scale, std::vector<int64_t>(b_scale.size(), 0));
+    int y = b.AddOutput(t);
+    b.SetQuant(y, {out_scale}, {out_zp});
+    c.act = act;
+    b.AddOp(
+        fb::BuiltinOperator::CONV_2D, ins, {y},
+        fb::BuiltinOptions::Conv2DOptions,
+        [&](FBB& fbb) { return Options(fbb, c); }, u8 ? 1 : 3);
+    NDArray in{t, xs, {}};
+    for (int32_t q : xq) in.data.push_back(static_cast<uint8_t>(q));
+    auto out = testing::RunOrFail(b.Finish(), {in}, ThreadsFor(iter));
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].shape, (Shape{c.n, oh, ow, c.oc()}));
+    auto q = [&](double v) { return out_zp + std::round(v / out_scale); };
+    double lo = qmin, hi = qmax;
+    if (act != Act::NONE)
+      lo = std::max(lo, q(act == Act::RELU_N1_TO_1 ? -1 : 0));
+    if (act == Act::RELU6) hi = std::min(hi, q(6));
+    if (act == Act::RELU_N1_TO_1) hi = std::min(hi, q(1));
+    for (size_t i = 0; i < real.size(); ++i) {
+      const int got = u8 ? out[0].as<uint8_t>()[i] : out[0].as<int8_t>()[i];
+      ASSERT_NEAR(got, std::clamp(q(real[i]), lo, hi), 1) << "element " << i;
+    }
+  }
+}
+
 TEST(KernelsConv, PlainLoopReferenceAgrees) {
   for (int iter = 0; iter < 10; ++iter) {
     const uint64_t seed = testing::TestSeed(2100 + iter);
@@ -156,19 +261,18 @@ TEST(KernelsConv, PlainLoopReferenceAgrees) {
     auto bias = testing::RandomFloats(rng, c.oc());
     int oh, ow;
     auto want = Reference(c, x, f, &bias, &oh, &ow);
-    reference::Window w;
-    w.batches = c.n;
-    w.in_h = c.h;
-    w.in_w = c.w;
-    w.in_c = c.ic();
-    w.out_c = c.oc();
-    w.k_h = c.kh;
-    w.k_w = c.kw;
-    w.stride_h = c.sh;
-    w.stride_w = c.sw;
-    w.dil_h = c.dh;
-    w.dil_w = c.dw;
-    w.groups = c.groups;
+    reference::Window w{.batches = c.n,
+                        .in_h = c.h,
+                        .in_w = c.w,
+                        .in_c = c.ic(),
+                        .out_c = c.oc(),
+                        .k_h = c.kh,
+                        .k_w = c.kw,
+                        .stride_h = c.sh,
+                        .stride_w = c.sw,
+                        .dil_h = c.dh,
+                        .dil_w = c.dw,
+                        .groups = c.groups};
     ASSERT_TRUE(reference::ResolveWindow(c.same, &w));
     ASSERT_EQ(w.out_h, oh);
     ASSERT_EQ(w.out_w, ow);
@@ -236,34 +340,64 @@ TEST(KernelsConvRejects, BadShapesTypesAndOptions) {
             std::string::npos);
 }
 
-TEST(KernelsOpCost, CountsConvMultiplyAddsAndBytes) {
-  // CONV_2D 1x8x8x3 -> 4 channels, 3x3 SAME, then RESHAPE (the default
-  // model: one flop per output element).
+// A uint8/int8 CONV_2D 1x4x4x2 -> 3 channels whose quantization `edit`
+// spoils; returns the load error.
+std::string QuantizedLoadError(
+    TensorType t,
+    const std::function<void(OpModelBuilder&, int x, int f, int bias, int y)>&
+        edit) {
   OpModelBuilder b;
-  int x = b.AddInput(TensorType::FLOAT32, {1, 8, 8, 3});
-  int f =
-      b.AddConst(TensorType::FLOAT32, {4, 3, 3, 3}, std::vector<float>(4 * 27));
-  int bias = b.AddConst(TensorType::FLOAT32, {4}, std::vector<float>(4));
-  int y = b.AddTensor(TensorType::FLOAT32, {}, {}, {});
-  int shape = b.AddConst(TensorType::INT32, {2}, std::vector<int32_t>{64, 4});
-  int z = b.AddOutput(TensorType::FLOAT32);
+  int x = b.AddInput(t, {1, 4, 4, 2});
+  int f = b.AddConst(t, {3, 3, 3, 2}, std::vector<uint8_t>(54));
+  int bias = b.AddConst(TensorType::INT32, {3}, std::vector<int32_t>(3));
+  int y = b.AddOutput(t);
+  b.SetQuant(x, {0.5f}, {0});
+  b.SetQuant(f, {0.25f}, {0});
+  b.SetQuant(bias, {0.125f}, {0});
+  b.SetQuant(y, {1.f}, {0});
+  edit(b, x, f, bias, y);
   b.AddOp(
       fb::BuiltinOperator::CONV_2D, {x, f, bias}, {y},
-      fb::BuiltinOptions::Conv2DOptions, [](FBB& fbb) {
+      fb::BuiltinOptions::Conv2DOptions, [&](FBB& fbb) {
         return fb::CreateConv2DOptions(fbb, fb::Padding::SAME, 1, 1).Union();
       });
-  b.AddOp(fb::BuiltinOperator::RESHAPE, {y, shape}, {z});
   auto model = LiteRTModel::Load(b.Finish());
-  ASSERT_TRUE(model.ok()) << model.status().message();
-  Subgraph& sg = model->interpreter().subgraph(0);
-  ASSERT_TRUE(sg.AllocateTensors().ok());
-  OpCost conv = EstimateCost(sg.nodes()[0], sg);
-  EXPECT_EQ(conv.flops, 2 * (8 * 8 * 4) * (3 * 3 * 3));
-  EXPECT_EQ(conv.bytes_read, 4 * (8 * 8 * 3 + 4 * 27 + 4));
-  EXPECT_EQ(conv.bytes_written, 4 * 8 * 8 * 4);
-  OpCost reshape = EstimateCost(sg.nodes()[1], sg);
-  EXPECT_EQ(reshape.flops, 8 * 8 * 4);
-  EXPECT_EQ(reshape.bytes_read, 4 * 8 * 8 * 4 + 8);
+  return model.ok() ? "" : model.status().message();
+}
+
+TEST(KernelsConvRejects, BadQuantization) {
+  using B = OpModelBuilder;
+  EXPECT_EQ(QuantizedLoadError(TensorType::INT8, [](B&, int, int, int, int) {}),
+            "");
+  EXPECT_NE(QuantizedLoadError(
+                TensorType::INT8,
+                [](B& b, int, int f, int, int) { b.SetQuant(f, {0.25f}, {3}); })
+                .find("int8 filters must be symmetric"),
+            std::string::npos);
+  EXPECT_NE(QuantizedLoadError(TensorType::UINT8,
+                               [](B& b, int, int f, int, int) {
+                                 b.SetQuant(f, {0.25f, 0.5f, 1.f}, {0, 0, 0});
+                               })
+                .find("per-channel quantization needs int8"),
+            std::string::npos);
+  EXPECT_NE(
+      QuantizedLoadError(TensorType::INT8,
+                         [](B& b, int, int f, int, int) {
+                           b.SetQuant(f, {0.25f, 0.5f, 1.f}, {0, 0, 0}, 3);
+                         })
+          .find("3 scales along dim 3"),
+      std::string::npos);
+  EXPECT_NE(QuantizedLoadError(TensorType::UINT8,
+                               [](B& b, int, int, int bias, int) {
+                                 b.SetQuant(bias, {0.5f}, {0});
+                               })
+                .find("LiteRT allows 2% of an output step"),
+            std::string::npos);
+  EXPECT_NE(
+      QuantizedLoadError(TensorType::INT8, [](B& b, int x, int, int,
+                                              int) { b.SetQuant(x, {}, {}); })
+          .find("input 't0' of type int8 has no quantization"),
+      std::string::npos);
 }
 
 }  // namespace

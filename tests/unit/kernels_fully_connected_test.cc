@@ -20,6 +20,10 @@ using Act = fb::ActivationFunctionType;
 // 1e-5 of the exact (double) result.
 constexpr double kTol = 1e-5;
 
+// Every fourth iteration runs on 2 or 3 threads (making a thread pool costs
+// milliseconds, so the rest stay on one).
+int ThreadsFor(int iter) { return iter % 4 == 3 ? 2 + iter % 8 / 4 : 1; }
+
 struct Clamp {
   Act act;
   double lo, hi;
@@ -62,14 +66,16 @@ TEST(KernelsFullyConnected, RandomShapesAgainstDoubleReference) {
     std::mt19937_64 rng(seed);
     const int rank = 1 + static_cast<int>(rng() % 4);
     Shape in_shape = testing::RandomShape(rng, rank, 1, 5);
-    const int depth = in_shape.back() * (1 + static_cast<int>(rng() % 3));
+    const int threads = ThreadsFor(iter);
+    // Threaded iterations get enough units for ParallelFor to split them.
+    const int depth = threads > 1 ? 64 + static_cast<int>(rng() % 64)
+                                  : in_shape.back() * (1 + rng() % 3);
     in_shape.back() = depth;
-    const int units = 1 + static_cast<int>(rng() % 40);
+    const int units = threads > 1 ? 600 : 1 + static_cast<int>(rng() % 40);
     const bool keep = rng() % 2 && rank > 1;
     const int bias_mode = static_cast<int>(rng() % 3);  // none, -1, present
     const bool const_weights = rng() % 3 != 0;
     const Clamp c = RandomClamp(rng);
-    const int threads = 1 + static_cast<int>(rng() % 3);
     const int64_t batch = NumElements(in_shape) / depth;
 
     auto x = testing::RandomFloats(rng, NumElements(in_shape));
@@ -103,6 +109,96 @@ TEST(KernelsFullyConnected, RandomShapesAgainstDoubleReference) {
                         Reference(x, w, bias_mode == 2 ? &bias : nullptr, batch,
                                   depth, units, c),
                         kTol, kTol);
+  }
+}
+
+// Integer FULLY_CONNECTED, int8 (per-channel or per-tensor weights, whose
+// zero point per-tensor weights may have) and uint8, against the
+// real-valued result of the quantized values in double, requantized. Within
+// 1 LSB: the kernel's 31-bit fixed-point multiplier can round a tie the
+// other way.
+TEST(KernelsFullyConnected, QuantizedAgainstDoubleReference) {
+  for (int iter = 0; iter < 20; ++iter) {
+    const uint64_t seed = testing::TestSeed(1200 + iter);
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    auto r = [&](int lo, int hi) {
+      return lo + static_cast<int>(rng() % (hi - lo + 1));
+    };
+    auto uni = [&](double lo, double hi) {
+      return std::uniform_real_distribution<double>(lo, hi)(rng);
+    };
+    const bool u8 = iter % 2;
+    const TensorType t = u8 ? TensorType::UINT8 : TensorType::INT8;
+    const int qmin = u8 ? 0 : -128, qmax = u8 ? 255 : 127;
+    const bool big = ThreadsFor(iter) > 1;  // enough units to split
+    const int batch = r(1, 6), depth = big ? r(64, 127) : r(1, 60),
+              units = big ? 600 : r(1, 20);
+    const Clamp c = RandomClamp(rng);
+    const bool per_channel = !u8 && rng() % 2;
+    const bool with_bias = rng() % 2;
+    const float in_scale = static_cast<float>(uni(0.01, 0.05));
+    const int in_zp = r(qmin + 20, qmax - 20);
+    // Per-channel weights ignore the zero point (LiteRT), so keep it 0.
+    const int w_zp = per_channel ? 0 : r(qmin + 100, qmin + 150);
+    std::vector<float> w_scale(per_channel ? units : 1);
+    for (auto& v : w_scale) v = static_cast<float>(uni(0.002, 0.02));
+    std::vector<int32_t> xq(batch * depth), wq(units * depth), bq(units);
+    for (auto& q : xq) q = r(qmin, qmax);
+    for (auto& q : wq) q = r(qmin, qmax);
+    for (auto& q : bq) q = r(-2000, 2000);
+    // Per-tensor: LiteRT multiplies the two scales in float.
+    auto product = [&](int u) {
+      return per_channel ? double{in_scale} * w_scale[u]
+                         : static_cast<double>(in_scale * w_scale[0]);
+    };
+    std::vector<double> real;
+    for (int b = 0; b < batch; ++b)
+      for (int u = 0; u < units; ++u) {
+        double acc = with_bias ? bq[u] : 0;
+        for (int d = 0; d < depth; ++d)
+          acc += double{xq[b * depth + d] - in_zp} * (wq[u * depth + d] - w_zp);
+        real.push_back(acc * product(u));
+      }
+    double peak = 1e-3;
+    for (double v : real) peak = std::max(peak, std::abs(v));
+    const float out_scale = static_cast<float>(peak / 100);
+    const int out_zp = r(qmin + 100, qmin + 150);
+
+    OpModelBuilder b;
+    int xi = b.AddInput(t, {batch, depth});
+    b.SetQuant(xi, {in_scale}, {in_zp});
+    int wi = u8 ? b.AddConst(t, {units, depth},
+                             std::vector<uint8_t>(wq.begin(), wq.end()))
+                : b.AddConst(t, {units, depth},
+                             std::vector<int8_t>(wq.begin(), wq.end()));
+    b.SetQuant(wi, w_scale, std::vector<int64_t>(w_scale.size(), w_zp));
+    std::vector<int> ins = {xi, wi};
+    if (with_bias) {
+      ins.push_back(b.AddConst(TensorType::INT32, {units}, bq));
+      std::vector<float> b_scale;
+      for (float v : w_scale) b_scale.push_back(in_scale * v);
+      b.SetQuant(ins[2], b_scale, std::vector<int64_t>(b_scale.size(), 0));
+    }
+    int y = b.AddOutput(t);
+    b.SetQuant(y, {out_scale}, {out_zp});
+    b.AddOp(
+        fb::BuiltinOperator::FULLY_CONNECTED, ins, {y},
+        fb::BuiltinOptions::FullyConnectedOptions,
+        [&](FBB& fbb) { return Options(fbb, c.act, false); }, u8 ? 1 : 4);
+    NDArray in{t, {batch, depth}, {}};
+    for (int32_t q : xq) in.data.push_back(static_cast<uint8_t>(q));
+    auto out = testing::RunOrFail(b.Finish(), {in}, ThreadsFor(iter));
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].shape, (Shape{batch, units}));
+    auto q = [&](double v) { return out_zp + std::round(v / out_scale); };
+    double lo = qmin, hi = qmax;
+    if (c.act != Act::NONE) lo = std::max(lo, q(std::max(c.lo, -1.0)));
+    if (c.hi < 1e300) hi = std::min(hi, q(c.hi));
+    for (size_t i = 0; i < real.size(); ++i) {
+      const int got = u8 ? out[0].as<uint8_t>()[i] : out[0].as<int8_t>()[i];
+      ASSERT_NEAR(got, std::clamp(q(real[i]), lo, hi), 1) << "element " << i;
+    }
   }
 }
 

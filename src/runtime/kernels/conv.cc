@@ -1,10 +1,12 @@
 // CONV_2D: NHWC input, OHWI filter, optional bias, SAME/VALID padding,
 // strides, dilation, grouped convolution (input channels a multiple of the
-// filter's) and a fused clamp.
+// filter's) and a fused clamp; float32, and int8 (per-channel) or uint8
+// (per-tensor) with LiteRT's integer math.
 #include "runtime/reference/conv.h"
 
 #include "runtime/fast/xnnpack.h"
 #include "runtime/interpreter.h"
+#include "runtime/kernels/quantized_conv.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -15,37 +17,19 @@ namespace {
 struct ConvData : OpData {
   reference::Window w;
   FloatRange act{};
-  // XNNPACK's operator (constant filter and bias only), made for xnn_w.
+  QuantizedConv quant;
+  // XNNPACK's operator (float, constant filter and bias only), made for
+  // xnn_w.
   fast::XnnOperator xnn;
   reference::Window xnn_w;
 };
 
-Status ConvPrepare(OpContext& ctx) {
-  K2L_RETURN_IF_ERROR(CheckArity(ctx, 2, 3, 1));
+// Checks the shapes and options and fills d.w; returns the activation.
+Result<fb::ActivationFunctionType> PrepareWindow(OpContext& ctx, ConvData& d) {
   const Tensor& in = ctx.input(0);
   const Tensor& filter = ctx.input(1);
   K2L_RETURN_IF_ERROR(CheckRank(ctx, in, "input", 4, 4));
   K2L_RETURN_IF_ERROR(CheckRank(ctx, filter, "filter", 4, 4));
-  K2L_RETURN_IF_ERROR(CheckType(ctx, in, "input", {TensorType::FLOAT32}));
-  if (filter.type != TensorType::FLOAT32) {
-    return ctx.Error("filter '" + filter.name + "' has type " +
-                     TypeName(filter.type) +
-                     " with a float32 input; dynamic-range (hybrid) "
-                     "convolution is not supported. Dequantize the filter");
-  }
-  K2L_RETURN_IF_ERROR(
-      CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
-  const bool has_bias = ctx.has_input(2);
-  if (has_bias) {
-    K2L_RETURN_IF_ERROR(
-        CheckType(ctx, ctx.input(2), "bias", {TensorType::FLOAT32}));
-    if (ctx.input(2).num_elements() != filter.dim(0)) {
-      return ctx.Error("bias '" + ctx.input(2).name + "' has " +
-                       std::to_string(ctx.input(2).num_elements()) +
-                       " values but the filter has " +
-                       std::to_string(filter.dim(0)) + " output channels");
-    }
-  }
   for (int i = 1; i < 4; ++i) {
     if (in.dim(i) <= 0 || filter.dim(i) <= 0 || filter.dim(0) <= 0) {
       return ctx.Error("input " + ShapeString(in.shape) + " and filter " +
@@ -65,22 +49,7 @@ Status ConvPrepare(OpContext& ctx) {
                      " output channels do not split into " +
                      std::to_string(groups) + " groups");
   }
-
   const auto* o = ctx.options<fb::Conv2DOptions>();
-  const bool same = o == nullptr || o->padding() == fb::Padding::SAME;
-  const int stride_h = o ? o->stride_h() : 0, stride_w = o ? o->stride_w() : 0;
-  const int dil_h = o ? o->dilation_h_factor() : 1;
-  const int dil_w = o ? o->dilation_w_factor() : 1;
-  if (stride_h <= 0 || stride_w <= 0 || dil_h <= 0 || dil_w <= 0) {
-    return ctx.Error("strides (" + std::to_string(stride_h) + ", " +
-                     std::to_string(stride_w) + ") and dilations (" +
-                     std::to_string(dil_h) + ", " + std::to_string(dil_w) +
-                     ") must be positive");
-  }
-  auto& d = ctx.data<ConvData>();
-  K2L_ASSIGN_OR_RETURN(
-      d.act, ActivationRange(ctx, o ? o->fused_activation_function()
-                                    : fb::ActivationFunctionType::NONE));
   reference::Window& w = d.w;
   w.batches = in.dim(0);
   w.in_h = in.dim(1);
@@ -89,32 +58,118 @@ Status ConvPrepare(OpContext& ctx) {
   w.out_c = filter.dim(0);
   w.k_h = filter.dim(1);
   w.k_w = filter.dim(2);
-  w.stride_h = stride_h;
-  w.stride_w = stride_w;
-  w.dil_h = dil_h;
-  w.dil_w = dil_w;
+  w.stride_h = o ? o->stride_h() : 0;
+  w.stride_w = o ? o->stride_w() : 0;
+  w.dil_h = o ? o->dilation_h_factor() : 1;
+  w.dil_w = o ? o->dilation_w_factor() : 1;
   w.groups = groups;
+  if (w.stride_h <= 0 || w.stride_w <= 0 || w.dil_h <= 0 || w.dil_w <= 0) {
+    return ctx.Error("strides (" + std::to_string(w.stride_h) + ", " +
+                     std::to_string(w.stride_w) + ") and dilations (" +
+                     std::to_string(w.dil_h) + ", " + std::to_string(w.dil_w) +
+                     ") must be positive");
+  }
+  const bool same = o == nullptr || o->padding() == fb::Padding::SAME;
   if (!reference::ResolveWindow(same, &w)) {
     return ctx.Error("the dilated filter " + ShapeString(filter.shape) +
                      " does not fit the input " + ShapeString(in.shape) +
                      " with VALID padding");
   }
-  const bool constant =
-      filter.is_constant() && (!has_bias || ctx.input(2).is_constant());
-  if (!constant) {
+  return o ? o->fused_activation_function() : fb::ActivationFunctionType::NONE;
+}
+
+Status PrepareFloat(OpContext& ctx, ConvData& d,
+                    fb::ActivationFunctionType act) {
+  const Tensor& filter = ctx.input(1);
+  if (filter.type != TensorType::FLOAT32) {
+    return ctx.Error("filter '" + filter.name + "' has type " +
+                     TypeName(filter.type) +
+                     " with a float32 input; dynamic-range (hybrid) "
+                     "convolution is not supported. Dequantize the filter");
+  }
+  K2L_RETURN_IF_ERROR(
+      CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
+  const bool has_bias = ctx.has_input(2);
+  if (has_bias) {
+    K2L_RETURN_IF_ERROR(
+        CheckType(ctx, ctx.input(2), "bias", {TensorType::FLOAT32}));
+    if (ctx.input(2).num_elements() != d.w.out_c) {
+      return ctx.Error("bias '" + ctx.input(2).name + "' has " +
+                       std::to_string(ctx.input(2).num_elements()) +
+                       " values but the filter has " +
+                       std::to_string(d.w.out_c) + " output channels");
+    }
+  }
+  K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
+  if (!filter.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
     d.xnn.Reset();
-  } else if (!d.xnn || !(d.xnn_w == w)) {
-    d.xnn = fast::CreateConv2D(w, false, filter.data<float>(),
+  } else if (!d.xnn || !(d.xnn_w == d.w)) {
+    d.xnn = fast::CreateConv2D(d.w, false, filter.data<float>(),
                                has_bias ? ctx.input(2).data<float>() : nullptr,
                                d.act.min, d.act.max);
-    d.xnn_w = w;
+    d.xnn_w = d.w;
   }
+  return Status::Ok();
+}
+
+Status ConvPrepare(OpContext& ctx) {
+  K2L_RETURN_IF_ERROR(CheckArity(ctx, 2, 3, 1));
+  const Tensor& in = ctx.input(0);
+  K2L_RETURN_IF_ERROR(
+      CheckType(ctx, in, "input",
+                {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
+  auto& d = ctx.data<ConvData>();
+  K2L_ASSIGN_OR_RETURN(fb::ActivationFunctionType act, PrepareWindow(ctx, d));
+  if (in.type == TensorType::FLOAT32) {
+    K2L_RETURN_IF_ERROR(PrepareFloat(ctx, d, act));
+  } else {
+    // LiteRT: int8 takes per-channel multipliers computed in double and a
+    // symmetric filter; uint8 the legacy per-tensor multiplier.
+    QuantizedConvSpec spec;
+    spec.channels = d.w.out_c;
+    spec.channel_dim = 0;
+    const bool uint8 = in.type == TensorType::UINT8;
+    spec.legacy_float_product = uint8;
+    spec.filter_offset = uint8;
+    spec.check_bias_scale = uint8;
+    spec.zero_filter_zero_point = !uint8;
+    K2L_RETURN_IF_ERROR(PrepareQuantizedConv(
+        ctx, in, ctx.input(1), ctx.has_input(2) ? &ctx.input(2) : nullptr,
+        ctx.output(0), act, spec, &d.quant));
+  }
+  const reference::Window& w = d.w;
   return ctx.ResizeOutput(0, {w.batches, w.out_h, w.out_w, w.out_c});
+}
+
+template <typename T>
+void EvalQuantized(OpContext& ctx, const ConvData& d) {
+  const reference::Window& w = d.w;
+  const T* in = ctx.input(0).data<T>();
+  const T* filter = ctx.input(1).data<T>();
+  const int32_t* bias =
+      ctx.has_input(2) ? ctx.input(2).data<int32_t>() : nullptr;
+  T* out = ctx.output(0).mutable_data<T>();
+  const int64_t work = w.taps() * (w.in_c / w.groups) * w.out_c * w.out_w;
+  ctx.ParallelFor(static_cast<int64_t>(w.batches) * w.out_h,
+                  reference::MinChunk(work), [&](int64_t begin, int64_t end) {
+                    reference::Conv2DQuantized(w, in, filter, bias, d.quant.out,
+                                               out, begin, end);
+                  });
 }
 
 Status ConvEval(OpContext& ctx) {
   const auto& d = ctx.data<ConvData>();
   const reference::Window& w = d.w;
+  switch (ctx.input(0).type) {
+    case TensorType::INT8:
+      EvalQuantized<int8_t>(ctx, d);
+      return Status::Ok();
+    case TensorType::UINT8:
+      EvalQuantized<uint8_t>(ctx, d);
+      return Status::Ok();
+    default:
+      break;
+  }
   // XNNPACK may read a few bytes past the input, which owned storage
   // allows but a constant's view on the file might not.
   if (d.xnn && !ctx.input(0).is_constant() &&

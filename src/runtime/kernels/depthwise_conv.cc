@@ -1,10 +1,12 @@
 // DEPTHWISE_CONV_2D: NHWC input, filter [1, k_h, k_w, out_c] with out_c a
 // multiple of the input channels. Like LiteRT, the multiplier is out_c /
-// in_c; the depth_multiplier option is not read.
+// in_c; the depth_multiplier option is not read. Float32, and int8
+// (per-channel) or uint8 (per-tensor) with LiteRT's integer math.
 #include "runtime/reference/depthwise_conv.h"
 
 #include "runtime/fast/xnnpack.h"
 #include "runtime/interpreter.h"
+#include "runtime/kernels/quantized_conv.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -15,7 +17,9 @@ namespace {
 struct DepthwiseData : OpData {
   reference::Window w;
   FloatRange act{};
-  // XNNPACK's operator (constant filter and bias only), made for xnn_w.
+  QuantizedConv quant;
+  // XNNPACK's operator (float, constant filter and bias only), made for
+  // xnn_w.
   fast::XnnOperator xnn;
   reference::Window xnn_w;
 };
@@ -26,15 +30,20 @@ Status DepthwisePrepare(OpContext& ctx) {
   const Tensor& filter = ctx.input(1);
   K2L_RETURN_IF_ERROR(CheckRank(ctx, in, "input", 4, 4));
   K2L_RETURN_IF_ERROR(CheckRank(ctx, filter, "filter", 4, 4));
-  K2L_RETURN_IF_ERROR(CheckType(ctx, in, "input", {TensorType::FLOAT32}));
-  if (filter.type != TensorType::FLOAT32) {
+  K2L_RETURN_IF_ERROR(
+      CheckType(ctx, in, "input",
+                {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
+  const bool is_float = in.type == TensorType::FLOAT32;
+  if (is_float && filter.type != TensorType::FLOAT32) {
     return ctx.Error("filter '" + filter.name + "' has type " +
                      TypeName(filter.type) +
                      " with a float32 input; dynamic-range (hybrid) "
                      "convolution is not supported. Dequantize the filter");
   }
-  K2L_RETURN_IF_ERROR(
-      CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
+  if (is_float) {
+    K2L_RETURN_IF_ERROR(
+        CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
+  }
   if (filter.dim(0) != 1) {
     return ctx.Error("filter '" + filter.name + "' has shape " +
                      ShapeString(filter.shape) +
@@ -52,7 +61,7 @@ Status DepthwisePrepare(OpContext& ctx) {
                      " channels are not a multiple of input '" + in.name +
                      "''s " + std::to_string(in.dim(3)) + " channels");
   }
-  if (ctx.has_input(2)) {
+  if (is_float && ctx.has_input(2)) {
     const Tensor& bias = ctx.input(2);
     K2L_RETURN_IF_ERROR(CheckType(ctx, bias, "bias", {TensorType::FLOAT32}));
     if (bias.num_elements() != filter.dim(3)) {
@@ -82,9 +91,8 @@ Status DepthwisePrepare(OpContext& ctx) {
                      std::to_string(w.dil_h) + ", " + std::to_string(w.dil_w) +
                      ") must be positive");
   }
-  K2L_ASSIGN_OR_RETURN(
-      d.act, ActivationRange(ctx, o ? o->fused_activation_function()
-                                    : fb::ActivationFunctionType::NONE));
+  const auto act =
+      o ? o->fused_activation_function() : fb::ActivationFunctionType::NONE;
   const bool same = o == nullptr || o->padding() == fb::Padding::SAME;
   if (!reference::ResolveWindow(same, &w)) {
     return ctx.Error("the dilated filter " + ShapeString(filter.shape) +
@@ -92,6 +100,22 @@ Status DepthwisePrepare(OpContext& ctx) {
                      " with VALID padding");
   }
   const bool has_bias = ctx.has_input(2);
+  if (!is_float) {
+    // LiteRT: int8 takes per-channel multipliers computed in double and
+    // ignores the filter's zero point; uint8 the legacy per-tensor math.
+    QuantizedConvSpec spec;
+    spec.channels = w.out_c;
+    spec.channel_dim = 3;
+    const bool uint8 = in.type == TensorType::UINT8;
+    spec.legacy_float_product = uint8;
+    spec.filter_offset = uint8;
+    spec.check_bias_scale = uint8;
+    K2L_RETURN_IF_ERROR(PrepareQuantizedConv(
+        ctx, in, filter, has_bias ? &ctx.input(2) : nullptr, ctx.output(0), act,
+        spec, &d.quant));
+    return ctx.ResizeOutput(0, {w.batches, w.out_h, w.out_w, w.out_c});
+  }
+  K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
   if (!filter.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
     d.xnn.Reset();
   } else if (!d.xnn || !(d.xnn_w == w)) {
@@ -103,9 +127,35 @@ Status DepthwisePrepare(OpContext& ctx) {
   return ctx.ResizeOutput(0, {w.batches, w.out_h, w.out_w, w.out_c});
 }
 
+template <typename T>
+void EvalQuantized(OpContext& ctx, const DepthwiseData& d) {
+  const reference::Window& w = d.w;
+  const T* in = ctx.input(0).data<T>();
+  const T* filter = ctx.input(1).data<T>();
+  const int32_t* bias =
+      ctx.has_input(2) ? ctx.input(2).data<int32_t>() : nullptr;
+  T* out = ctx.output(0).mutable_data<T>();
+  ctx.ParallelFor(static_cast<int64_t>(w.batches) * w.out_h,
+                  reference::MinChunk(w.taps() * w.out_c * w.out_w),
+                  [&](int64_t begin, int64_t end) {
+                    reference::DepthwiseConv2DQuantized(
+                        w, in, filter, bias, d.quant.out, out, begin, end);
+                  });
+}
+
 Status DepthwiseEval(OpContext& ctx) {
   const auto& d = ctx.data<DepthwiseData>();
   const reference::Window& w = d.w;
+  switch (ctx.input(0).type) {
+    case TensorType::INT8:
+      EvalQuantized<int8_t>(ctx, d);
+      return Status::Ok();
+    case TensorType::UINT8:
+      EvalQuantized<uint8_t>(ctx, d);
+      return Status::Ok();
+    default:
+      break;
+  }
   // XNNPACK may read a few bytes past the input, which owned storage
   // allows but a constant's view on the file might not.
   if (d.xnn && !ctx.input(0).is_constant() &&

@@ -1,10 +1,12 @@
 // FULLY_CONNECTED: weights [units, depth] (constant or computed), optional
 // bias (omitted or -1), keep_num_dims, and a fused clamp. The input is read
-// as [size / depth, depth] whatever its rank.
+// as [size / depth, depth] whatever its rank. Float32, and int8 or uint8
+// (per-tensor, or per-channel int8 weights) with LiteRT's integer math.
 #include "runtime/reference/fully_connected.h"
 
 #include "runtime/fast/xnnpack.h"
 #include "runtime/interpreter.h"
+#include "runtime/kernels/quantized_conv.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 
@@ -17,7 +19,8 @@ struct FullyConnectedData : OpData {
   int64_t depth = 0;
   int64_t units = 0;
   FloatRange act{};
-  // XNNPACK's operator, when the weights and bias are constants.
+  QuantizedConv quant;
+  // XNNPACK's operator (float), when the weights and bias are constants.
   fast::XnnOperator xnn;
 };
 
@@ -31,16 +34,21 @@ Status FullyConnectedPrepare(OpContext& ctx) {
   }
   const Tensor& in = ctx.input(0);
   const Tensor& weights = ctx.input(1);
-  K2L_RETURN_IF_ERROR(CheckType(ctx, in, "input", {TensorType::FLOAT32}));
-  if (weights.type != TensorType::FLOAT32) {
+  K2L_RETURN_IF_ERROR(
+      CheckType(ctx, in, "input",
+                {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
+  const bool is_float = in.type == TensorType::FLOAT32;
+  if (is_float && weights.type != TensorType::FLOAT32) {
     return ctx.Error("weights '" + weights.name + "' have type " +
                      TypeName(weights.type) +
                      " with a float32 input; dynamic-range (hybrid) "
                      "FULLY_CONNECTED is not supported. Dequantize the "
                      "weights");
   }
-  K2L_RETURN_IF_ERROR(
-      CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
+  if (is_float) {
+    K2L_RETURN_IF_ERROR(
+        CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
+  }
   K2L_RETURN_IF_ERROR(CheckRank(ctx, weights, "weights", 2, 2));
   if (in.rank() < 1) {
     return ctx.Error("input '" + in.name + "' is a scalar; it needs a rank");
@@ -55,10 +63,27 @@ Status FullyConnectedPrepare(OpContext& ctx) {
                      "RELU_N1_TO_1 and RELU6 here)");
   }
   auto& d = ctx.data<FullyConnectedData>();
-  K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
   d.units = weights.dim(0);
   d.depth = weights.dim(1);
-  if (ctx.has_input(2)) {
+  const bool has_bias = ctx.has_input(2);
+  if (!is_float) {
+    // LiteRT: per-channel weights take multipliers computed in double and no
+    // weight zero point; per-tensor ones the legacy float product, the
+    // weights' zero point and the bias scale check.
+    QuantizedConvSpec spec;
+    spec.channels = static_cast<int>(d.units);
+    spec.channel_dim = 0;
+    const bool per_tensor = weights.quant.scale.size() <= 1;
+    spec.legacy_float_product = per_tensor;
+    spec.filter_offset = per_tensor;
+    spec.check_bias_scale = per_tensor;
+    K2L_RETURN_IF_ERROR(PrepareQuantizedConv(
+        ctx, in, weights, has_bias ? &ctx.input(2) : nullptr, ctx.output(0),
+        act, spec, &d.quant));
+  } else {
+    K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
+  }
+  if (is_float && has_bias) {
     const Tensor& bias = ctx.input(2);
     K2L_RETURN_IF_ERROR(CheckType(ctx, bias, "bias", {TensorType::FLOAT32}));
     if (bias.num_elements() != d.units) {
@@ -78,8 +103,8 @@ Status FullyConnectedPrepare(OpContext& ctx) {
   int64_t rows = 1;
   for (int i = 0; i + 1 < in.rank(); ++i) rows *= in.dim(i);
   d.batch = d.depth == 0 ? rows : size / d.depth;
-  const bool has_bias = ctx.has_input(2);
-  if (!weights.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
+  if (!is_float || !weights.is_constant() ||
+      (has_bias && !ctx.input(2).is_constant())) {
     d.xnn.Reset();
   } else if (!d.xnn && d.depth > 0 && d.units > 0) {
     d.xnn = fast::CreateFullyConnected(
@@ -102,8 +127,42 @@ Status FullyConnectedPrepare(OpContext& ctx) {
       0, {static_cast<int32_t>(d.batch), static_cast<int32_t>(d.units)});
 }
 
+template <typename T>
+void EvalQuantized(OpContext& ctx, const FullyConnectedData& d) {
+  const T* in = ctx.input(0).data<T>();
+  const T* weights = ctx.input(1).data<T>();
+  const int32_t* bias =
+      ctx.has_input(2) ? ctx.input(2).data<int32_t>() : nullptr;
+  T* out = ctx.output(0).mutable_data<T>();
+  if (d.batch < 4 * ctx.threads()) {
+    ctx.ParallelFor(d.units, reference::MinChunk(d.batch * d.depth),
+                    [&](int64_t begin, int64_t end) {
+                      reference::FullyConnectedQuantized(
+                          in, weights, bias, d.depth, d.units, d.quant.out, out,
+                          0, d.batch, begin, end);
+                    });
+  } else {
+    ctx.ParallelFor(d.batch, reference::MinChunk(d.units * d.depth),
+                    [&](int64_t begin, int64_t end) {
+                      reference::FullyConnectedQuantized(
+                          in, weights, bias, d.depth, d.units, d.quant.out, out,
+                          begin, end, 0, d.units);
+                    });
+  }
+}
+
 Status FullyConnectedEval(OpContext& ctx) {
   const auto& d = ctx.data<FullyConnectedData>();
+  switch (ctx.input(0).type) {
+    case TensorType::INT8:
+      EvalQuantized<int8_t>(ctx, d);
+      return Status::Ok();
+    case TensorType::UINT8:
+      EvalQuantized<uint8_t>(ctx, d);
+      return Status::Ok();
+    default:
+      break;
+  }
   const float* in = ctx.input(0).data<float>();
   const float* weights = ctx.input(1).data<float>();
   const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/reference/matmul.h"
+#include "runtime/reference/quantized_util.h"
 
 namespace k2l::runtime::reference {
 
@@ -234,6 +235,51 @@ inline void ConvGemm(const Window& w, const float* input, const float* filter,
            filter_out_major ? k : w.out_c, out + g * per_group, w.out_c);
     }
     BiasAndClamp(rows, w.out_c, bias, act_min, act_max, out, w.out_c);
+  }
+}
+
+// Integer CONV_2D (int8 or uint8), LiteRT's reference math: an int32 sum of
+// (filter + filter_offset) * (input + input_offset) over the window (padding
+// contributes nothing, i.e. the input's zero point), plus the bias, then
+// requantized per output channel. Output rows [row_begin, row_end).
+template <typename T>
+void Conv2DQuantized(const Window& w, const T* input, const T* filter,
+                     const int32_t* bias, const QuantizedOutput& q, T* output,
+                     int64_t row_begin, int64_t row_end) {
+  const int filter_in_c = w.in_c / w.groups;
+  const int per_group = w.out_c / w.groups;
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const int64_t b = row / w.out_h;
+    const int oy = static_cast<int>(row % w.out_h);
+    const int y0 = oy * w.stride_h - w.pad_h;
+    for (int ox = 0; ox < w.out_w; ++ox) {
+      const int x0 = ox * w.stride_w - w.pad_w;
+      T* out = output + ((row * w.out_w) + ox) * w.out_c;
+      for (int oc = 0; oc < w.out_c; ++oc) {
+        const int group = oc / per_group;
+        int32_t acc = 0;
+        for (int ky = 0; ky < w.k_h; ++ky) {
+          const int y = y0 + ky * w.dil_h;
+          if (y < 0 || y >= w.in_h) continue;
+          for (int kx = 0; kx < w.k_w; ++kx) {
+            const int x = x0 + kx * w.dil_w;
+            if (x < 0 || x >= w.in_w) continue;
+            const T* in = input + ((b * w.in_h + y) * w.in_w + x) * w.in_c +
+                          group * filter_in_c;
+            const T* f =
+                filter +
+                ((static_cast<int64_t>(oc) * w.k_h + ky) * w.k_w + kx) *
+                    filter_in_c;
+            for (int ic = 0; ic < filter_in_c; ++ic) {
+              acc += (static_cast<int32_t>(f[ic]) + q.filter_offset) *
+                     (static_cast<int32_t>(in[ic]) + q.input_offset);
+            }
+          }
+        }
+        if (bias != nullptr) acc += bias[oc];
+        out[oc] = static_cast<T>(q.Apply(acc, oc));
+      }
+    }
   }
 }
 

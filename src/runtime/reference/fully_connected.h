@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "runtime/reference/matmul.h"
+#include "runtime/reference/quantized_util.h"
 
 namespace k2l::runtime::reference {
 
@@ -41,6 +42,30 @@ inline void FullyConnectedGemm(const float* input, const float* weights,
        weights + unit_begin * depth, depth, out, units);
   BiasAndClamp(rows, cols, bias != nullptr ? bias + unit_begin : nullptr,
                act_min, act_max, out, units);
+}
+
+// Integer FULLY_CONNECTED (int8 or uint8) with LiteRT's fixed-point
+// requantization, rows [row_begin, row_end) and units [unit_begin,
+// unit_end).
+template <typename T>
+void FullyConnectedQuantized(const T* input, const T* weights,
+                             const int32_t* bias, int64_t depth, int64_t units,
+                             const QuantizedOutput& q, T* output,
+                             int64_t row_begin, int64_t row_end,
+                             int64_t unit_begin, int64_t unit_end) {
+  for (int64_t b = row_begin; b < row_end; ++b) {
+    const T* in = input + b * depth;
+    for (int64_t u = unit_begin; u < unit_end; ++u) {
+      const T* w = weights + u * depth;
+      int32_t acc = 0;
+      for (int64_t d = 0; d < depth; ++d) {
+        acc += (static_cast<int32_t>(w[d]) + q.filter_offset) *
+               (static_cast<int32_t>(in[d]) + q.input_offset);
+      }
+      if (bias != nullptr) acc += bias[u];
+      output[b * units + u] = static_cast<T>(q.Apply(acc, static_cast<int>(u)));
+    }
+  }
 }
 
 }  // namespace k2l::runtime::reference

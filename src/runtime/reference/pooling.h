@@ -82,4 +82,47 @@ inline bool Pool(PoolKind kind, const Window& w, const float* input,
   return true;
 }
 
+// Integer AVERAGE_POOL_2D and MAX_POOL_2D (int8 or uint8; the output shares
+// the input's scale and zero point). The average sums the stored values and
+// divides rounding half away from zero, as LiteRT's reference does.
+template <typename T>
+bool PoolQuantized(PoolKind kind, const Window& w, const T* input,
+                   int32_t act_min, int32_t act_max, T* output,
+                   int64_t row_begin, int64_t row_end) {
+  const int c = w.in_c;
+  std::vector<int32_t> acc(c);
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const int64_t b = row / w.out_h;
+    const int oy = static_cast<int>(row % w.out_h);
+    for (int ox = 0; ox < w.out_w; ++ox) {
+      const PoolWindow p = ClipPoolWindow(w, oy, ox);
+      const int count = p.count();
+      if (count == 0 && kind == PoolKind::kAverage) return false;
+      std::fill(acc.begin(), acc.end(),
+                kind == PoolKind::kMax ? std::numeric_limits<T>::lowest() : 0);
+      for (int ky = p.y_begin; ky < p.y_end; ++ky) {
+        for (int kx = p.x_begin; kx < p.x_end; ++kx) {
+          const T* in =
+              input + ((b * w.in_h + p.y0 + ky) * w.in_w + p.x0 + kx) * c;
+          if (kind == PoolKind::kMax) {
+            for (int i = 0; i < c; ++i)
+              acc[i] = std::max(acc[i], static_cast<int32_t>(in[i]));
+          } else {
+            for (int i = 0; i < c; ++i) acc[i] += in[i];
+          }
+        }
+      }
+      T* out = output + (row * w.out_w + ox) * c;
+      for (int i = 0; i < c; ++i) {
+        int32_t v = acc[i];
+        if (kind == PoolKind::kAverage) {
+          v = v > 0 ? (v + count / 2) / count : (v - count / 2) / count;
+        }
+        out[i] = static_cast<T>(std::min(std::max(v, act_min), act_max));
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace k2l::runtime::reference
