@@ -208,28 +208,25 @@ struct CallData : OpData {
   int first = 0, second = 0;  // cond and body, or then and else
   // Some body output is the body's input at another position.
   bool alias = false;
-  // The loop variables change shape (or the branches differ): the outputs
-  // are sized after running.
-  bool dynamic = false;
 };
 
-// Sizes this op's outputs like the subgraphs' outputs, or (returning true)
-// defers them to run time when they are not known now or differ between `a`
-// and `b` (or from `b_inputs`, the loop variables).
-Result<bool> SizeOutputs(OpContext& ctx, const Subgraph& a, const Subgraph& b,
-                         const std::vector<const Tensor*>& b_inputs) {
+// Sizes this op's outputs like the subgraphs' outputs, or defers them to run
+// time when they are not known now or differ between `a` and `b` (or from
+// `b_inputs`, the loop variables).
+Status SizeOutputs(OpContext& ctx, const Subgraph& a, const Subgraph& b,
+                   const std::vector<const Tensor*>& b_inputs) {
   for (int i = 0; i < ctx.num_outputs(); ++i) {
     const Tensor& x = a.tensors()[a.outputs()[i]];
     const Tensor& y = b.tensors()[b.outputs()[i]];
     const Shape& want = b_inputs.empty() ? x.shape : b_inputs[i]->shape;
     if (x.dynamic || y.dynamic || x.shape != y.shape || y.shape != want) {
       if (!ctx.running()) ctx.Defer();
-      return true;
+      return Status::Ok();
     }
   }
   for (int i = 0; i < ctx.num_outputs(); ++i)
     K2L_RETURN_IF_ERROR(ctx.ResizeOutput(i, a.tensors()[a.outputs()[i]].shape));
-  return false;
+  return Status::Ok();
 }
 
 Result<bool> CondValue(const OpContext& ctx, const Subgraph& cond) {
@@ -288,8 +285,7 @@ Status WhilePrepare(OpContext& ctx) {
     for (int j = 0; j < n; ++j)
       data.alias |= j != k && body->outputs()[k] == body->inputs()[j];
   // The outputs are known now only if each loop variable keeps its shape.
-  K2L_ASSIGN_OR_RETURN(data.dynamic, SizeOutputs(ctx, *body, *body, vars));
-  return Status::Ok();
+  return SizeOutputs(ctx, *body, *body, vars);
 }
 
 // Copies the body's outputs into this op's outputs in order, as LiteRT does
@@ -310,8 +306,9 @@ Status StageAliased(OpContext& ctx, const Subgraph& body) {
 
 // The subgraphs' variable tensors start at zero on every run of the op:
 // LiteRT releases the subgraphs after each run and re-allocates them (which
-// zeroes variables) before the next, and re-allocates the body before each
-// iteration when the loop variables change shape.
+// zeroes variables) before the next. Within a run they carry over, except
+// that a change of a loop variable's shape re-allocates (and so zeroes) the
+// subgraph it is passed to, here as in LiteRT.
 Status WhileEval(OpContext& ctx) {
   auto& data = ctx.data<CallData>();
   Subgraph& cond = ctx.interpreter().subgraph(data.first);
@@ -334,7 +331,6 @@ Status WhileEval(OpContext& ctx) {
     K2L_ASSIGN_OR_RETURN(bool go_on, CondValue(ctx, cond));
     if (!go_on) break;
     K2L_RETURN_IF_ERROR(PassIn(ctx, body, "body", vars));
-    if (data.dynamic) body.ResetVariableTensors();
     K2L_RETURN_IF_ERROR(Run(ctx, body, "body"));
     K2L_RETURN_IF_ERROR(PassIn(ctx, cond, "cond", body_out));
     // Feeding the body its own outputs is safe unless it must re-prepare
@@ -383,8 +379,7 @@ Status IfPrepare(OpContext& ctx) {
   auto& data = ctx.data<CallData>();
   data.first = ti;
   data.second = ei;
-  K2L_ASSIGN_OR_RETURN(data.dynamic, SizeOutputs(ctx, *then_sg, *else_sg, {}));
-  return Status::Ok();
+  return SizeOutputs(ctx, *then_sg, *else_sg, {});
 }
 
 Status IfEval(OpContext& ctx) {
