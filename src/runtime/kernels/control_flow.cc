@@ -137,10 +137,14 @@ Status Reshape(const OpContext& ctx, Subgraph& sg, const std::string& role,
 
 Status CopyData(const OpContext& ctx, const Tensor& src, Tensor& dst) {
   if (src.raw() == dst.raw()) return Status::Ok();
-  if (src.bytes() != dst.bytes() || (src.raw() == nullptr && src.bytes())) {
+  if (src.raw() == nullptr && src.bytes() > 0) {
+    return ctx.Error("'" + src.name +
+                     "' has no value to pass on: nothing computes it");
+  }
+  if (src.bytes() != dst.bytes()) {
     return ctx.Error("cannot copy '" + src.name + "' " +
                      ShapeString(src.shape) + " into '" + dst.name + "' " +
-                     ShapeString(dst.shape) + " (a value was never computed)");
+                     ShapeString(dst.shape));
   }
   if (src.bytes() > 0) std::memcpy(dst.mutable_raw(), src.raw(), src.bytes());
   return Status::Ok();
