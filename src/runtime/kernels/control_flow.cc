@@ -137,10 +137,14 @@ Status Reshape(const OpContext& ctx, Subgraph& sg, const std::string& role,
 
 Status CopyData(const OpContext& ctx, const Tensor& src, Tensor& dst) {
   if (src.raw() == dst.raw()) return Status::Ok();
-  if (src.bytes() != dst.bytes() || (src.raw() == nullptr && src.bytes())) {
+  if (src.raw() == nullptr && src.bytes() > 0) {
+    return ctx.Error("'" + src.name +
+                     "' has no value to pass on: nothing computes it");
+  }
+  if (src.bytes() != dst.bytes()) {
     return ctx.Error("cannot copy '" + src.name + "' " +
                      ShapeString(src.shape) + " into '" + dst.name + "' " +
-                     ShapeString(dst.shape) + " (a value was never computed)");
+                     ShapeString(dst.shape));
   }
   if (src.bytes() > 0) std::memcpy(dst.mutable_raw(), src.raw(), src.bytes());
   return Status::Ok();
@@ -155,15 +159,18 @@ Status PassIn(const OpContext& ctx, Subgraph& sg, const std::string& role,
   return Status::Ok();
 }
 
-// Writes `srcs` into this op's outputs, resizing those whose shape differs.
-Status PassOut(OpContext& ctx, const std::vector<const Tensor*>& srcs) {
-  for (size_t i = 0; i < srcs.size(); ++i) {
-    if (&ctx.output(i) == srcs[i]) continue;
+// Writes `srcs` into this op's outputs from position `first` on, resizing
+// those whose shape differs.
+Status PassOut(OpContext& ctx, const std::vector<const Tensor*>& srcs,
+               int first = 0) {
+  for (size_t k = 0; k < srcs.size(); ++k) {
+    const int i = first + static_cast<int>(k);
+    if (&ctx.output(i) == srcs[k]) continue;
     // Outputs sized only at run time have no storage yet.
-    if (ctx.output(i).shape != srcs[i]->shape ||
+    if (ctx.output(i).shape != srcs[k]->shape ||
         ctx.output(i).mutable_raw() == nullptr)
-      K2L_RETURN_IF_ERROR(ctx.ResizeOutput(i, srcs[i]->shape));
-    K2L_RETURN_IF_ERROR(CopyData(ctx, *srcs[i], ctx.output(i)));
+      K2L_RETURN_IF_ERROR(ctx.ResizeOutput(i, srcs[k]->shape));
+    K2L_RETURN_IF_ERROR(CopyData(ctx, *srcs[k], ctx.output(i)));
   }
   return Status::Ok();
 }
@@ -203,13 +210,13 @@ Status Run(const OpContext& ctx, Subgraph& sg, const std::string& role) {
 
 struct CallData : OpData {
   int first = 0, second = 0;  // cond and body, or then and else
-  // A body output is another position's body input, so outputs must be
-  // staged before they become the next inputs.
+  // Some body output is the body's input at another position.
   bool alias = false;
 };
 
-// Sizes this op's outputs like the subgraphs' outputs, or defers them to
-// run time when they are not known now (or differ between `a` and `b`).
+// Sizes this op's outputs like the subgraphs' outputs, or defers them to run
+// time when they are not known now or differ between `a` and `b` (or from
+// `b_inputs`, the loop variables).
 Status SizeOutputs(OpContext& ctx, const Subgraph& a, const Subgraph& b,
                    const std::vector<const Tensor*>& b_inputs) {
   for (int i = 0; i < ctx.num_outputs(); ++i) {
@@ -285,29 +292,60 @@ Status WhilePrepare(OpContext& ctx) {
   return SizeOutputs(ctx, *body, *body, vars);
 }
 
+// Copies the body's outputs into this op's outputs in order, as LiteRT does
+// when the body's inputs share memory with them: an output that is the
+// body's input j reads this op's output j, which an earlier position may
+// already have overwritten (a body returning (b, a) for (a, b) leaves b in
+// both).
+Status StageAliased(OpContext& ctx, const Subgraph& body) {
+  for (int k = 0; k < ctx.num_outputs(); ++k) {
+    const int t = body.outputs()[k];
+    const Tensor* src = &body.tensors()[t];
+    for (size_t j = 0; j < body.inputs().size(); ++j)
+      if (body.inputs()[j] == t) src = &ctx.output(static_cast<int>(j));
+    K2L_RETURN_IF_ERROR(PassOut(ctx, {src}, k));
+  }
+  return Status::Ok();
+}
+
+// The subgraphs' variable tensors start at zero on every run of the op:
+// LiteRT releases the subgraphs after each run and re-allocates them (which
+// zeroes variables) before the next. Within a run they carry over, except
+// that a change of a loop variable's shape re-allocates (and so zeroes) the
+// subgraph it is passed to, here as in LiteRT.
 Status WhileEval(OpContext& ctx) {
   auto& data = ctx.data<CallData>();
   Subgraph& cond = ctx.interpreter().subgraph(data.first);
   Subgraph& body = ctx.interpreter().subgraph(data.second);
+  cond.ResetVariableTensors();
+  body.ResetVariableTensors();
   const auto body_out = Outputs(body);
   std::vector<const Tensor*> staged;
   for (int i = 0; i < ctx.num_outputs(); ++i) staged.push_back(&ctx.output(i));
   // The loop variables' current values: this op's inputs, then the body's
   // outputs (or copies of them in this op's outputs).
   std::vector<const Tensor*> vars = Inputs(ctx, 0);
+  K2L_RETURN_IF_ERROR(PassIn(ctx, cond, "cond", vars));
+  if (data.alias) {
+    K2L_RETURN_IF_ERROR(PassOut(ctx, vars));
+    vars = staged;
+  }
   for (;;) {
-    K2L_RETURN_IF_ERROR(PassIn(ctx, cond, "cond", vars));
     K2L_RETURN_IF_ERROR(Run(ctx, cond, "cond"));
     K2L_ASSIGN_OR_RETURN(bool go_on, CondValue(ctx, cond));
     if (!go_on) break;
     K2L_RETURN_IF_ERROR(PassIn(ctx, body, "body", vars));
     K2L_RETURN_IF_ERROR(Run(ctx, body, "body"));
+    K2L_RETURN_IF_ERROR(PassIn(ctx, cond, "cond", body_out));
     // Feeding the body its own outputs is safe unless it must re-prepare
     // (new shapes) or an output is another position's input.
     bool direct = !data.alias;
     for (size_t i = 0; direct && i < body_out.size(); ++i)
       direct = body_out[i]->shape == body.tensor(body.inputs()[i]).shape;
-    if (direct) {
+    if (data.alias) {
+      K2L_RETURN_IF_ERROR(StageAliased(ctx, body));
+      vars = staged;
+    } else if (direct) {
       vars = body_out;
     } else {
       K2L_RETURN_IF_ERROR(PassOut(ctx, body_out));
@@ -354,6 +392,8 @@ Status IfEval(OpContext& ctx) {
   Subgraph& branch = ctx.interpreter().subgraph(c ? data.first : data.second);
   const char* role = c ? "then" : "else";
   K2L_RETURN_IF_ERROR(PassIn(ctx, branch, role, Inputs(ctx, 1)));
+  // LiteRT re-allocates the branch on every run, zeroing its variables.
+  branch.ResetVariableTensors();
   K2L_RETURN_IF_ERROR(Run(ctx, branch, role));
   return PassOut(ctx, Outputs(branch));
 }
