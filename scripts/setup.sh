@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 DEBS=(cmake ninja-build g++ pkg-config python3-venv libzip-dev libhdf5-dev
       flatbuffers-compiler libflatbuffers-dev nlohmann-json3-dev libcli11-dev
       libgtest-dev libgmock-dev libbenchmark-dev time libpthreadpool-dev
-      libxnnpack-dev)
+      libxnnpack-dev libeigen3-dev)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

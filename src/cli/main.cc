@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/bench.h"
+#include "api/cost.h"
 #include "api/export.h"
 #include "api/run.h"
 #include "core/file_io.h"
@@ -222,6 +223,16 @@ int main(int argc, char** argv) {
     auto text = k2l::litert::DescribeModel(*bytes, file);
     if (!text.ok()) return Fail(text.status());
     std::cout << *text;
+    // Costs need the runtime to prepare the model; a model it cannot run
+    // is still described above.
+    auto costs = k2l::DescribeCosts(*bytes, file);
+    if (costs.ok()) {
+      std::cout << *costs;
+    } else {
+      std::cout << "\ncost: not available, the native runtime cannot "
+                   "prepare this model: "
+                << costs.status().message() << "\n";
+    }
     return 0;
   }
   return 2;

@@ -41,7 +41,14 @@ Result<LiteRTModel> LiteRTModel::FromFile(std::shared_ptr<const ModelFile> file,
     Subgraph& sg = m.interp_->subgraph(s);
     if (sg.allocated()) continue;
     Status st = sg.AllocateTensors();
-    if (!st.ok()) return st.WithContext("cannot load '" + file->name() + "'");
+    if (st.ok()) continue;
+    // With a dynamic input dimension, the placeholder size (1) may be one
+    // the model cannot take (a slice of 2 along it, say); the real shapes
+    // come with the first Predict, which prepares again and reports then.
+    bool dynamic = false;
+    for (int i : sg.inputs())
+      for (int32_t d : sg.tensor(i).shape_signature) dynamic |= d < 0;
+    if (!dynamic) return st.WithContext("cannot load '" + file->name() + "'");
   }
   return m;
 }
@@ -137,8 +144,9 @@ Result<std::vector<NDArray>> LiteRTModel::Run(
       return Status::Invalid("input '" + t.name +
                              "' is a constant and cannot be fed");
     }
-    std::memcpy(t.mutable_raw(), values[i]->data.data(),
-                values[i]->data.size());
+    if (!values[i]->data.empty())
+      std::memcpy(t.mutable_raw(), values[i]->data.data(),
+                  values[i]->data.size());
   }
   K2L_RETURN_IF_ERROR(sg.Invoke());
   std::vector<NDArray> result;

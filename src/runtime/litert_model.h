@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -24,7 +25,7 @@ struct NDArray {
   static NDArray Of(TensorType dtype, Shape shape, const std::vector<T>& v) {
     NDArray a{dtype, std::move(shape), {}};
     a.data.resize(v.size() * sizeof(T));
-    std::memcpy(a.data.data(), v.data(), a.data.size());
+    if (!a.data.empty()) std::memcpy(a.data.data(), v.data(), a.data.size());
     return a;
   }
   template <typename T>

@@ -132,7 +132,7 @@ def run_native(tflite_path, feeds: dict, signature=None, threads=1) -> dict:
             args += ["-s", signature]
         for i, (name, value) in enumerate(feeds.items()):
             path = Path(d) / f"in{i}.npy"
-            np.save(path, np.ascontiguousarray(value))
+            np.save(path, np.ascontiguousarray(value).reshape(np.shape(value)))
             args += ["-i", f"{name}={path}"]
         proc = run_cli(*args, check=True)
         outs = {}

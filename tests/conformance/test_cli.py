@@ -44,6 +44,43 @@ def test_inspect_our_file(tmp_path):
     assert "input  features" in proc.stdout and "output logits" in proc.stdout
     assert "signature=[-1, 4]" in proc.stdout
     assert "min_runtime_version" in proc.stdout
+    # Per-op cost at the prepared shapes (batch 1): Dense 4->3 is 12
+    # multiply-adds, 24 FLOPs; Dense 3->2 is 12 FLOPs.
+    assert "cost of subgraph 0" in proc.stdout
+    lines = [l for l in proc.stdout.splitlines() if "FULLY_CONNECTED " in l
+             and "[1, " in l]
+    assert [l.split("]")[1].split()[0] for l in lines] == ["24", "12"], lines
+    assert "total: 36 FLOPs" in proc.stdout
+
+
+def test_inspect_without_a_kernel_still_describes(tmp_path):
+    """A model the runtime cannot prepare is still described, and says why
+    its cost is missing."""
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as s
+    m = s.ModelT()
+    m.version = 3
+    m.buffers = [s.BufferT()]
+    t_in, t_out = s.TensorT(), s.TensorT()
+    t_in.shape, t_in.name, t_in.type = [1, 4], b"x", s.TensorType.FLOAT32
+    t_out.shape, t_out.name, t_out.type = [1, 4], b"y", s.TensorType.FLOAT32
+    op = s.OperatorT()
+    op.opcodeIndex, op.inputs, op.outputs = 0, [0], [1]
+    sg = s.SubGraphT()
+    sg.tensors, sg.inputs, sg.outputs, sg.operators = [t_in, t_out], [0], [1], [op]
+    m.subgraphs = [sg]
+    code = s.OperatorCodeT()
+    code.builtinCode, code.deprecatedBuiltinCode, code.version = \
+        s.BuiltinOperator.SVDF, s.BuiltinOperator.SVDF, 1
+    m.operatorCodes = [code]
+    b = flatbuffers.Builder(0)
+    b.Finish(m.Pack(b), b"TFL3")
+    path = tmp_path / "svdf.tflite"
+    path.write_bytes(b.Output())
+    proc = run_cli("inspect", path, check=True)
+    assert "SVDF v1: 1" in proc.stdout
+    assert "cost: not available" in proc.stdout
+    assert "SVDF version 1 (operator #0)" in proc.stdout
 
 
 def _foreign_tflite(path):
