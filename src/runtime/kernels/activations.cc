@@ -1,11 +1,14 @@
 // Activations: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LOGISTIC, TANH, GELU,
-// HARD_SWISH, ELU, LEAKY_RELU and PRELU on float32.
+// HARD_SWISH, ELU, LEAKY_RELU and PRELU on float32; LOGISTIC, TANH, GELU
+// (int8/uint8) and ELU (int8) on quantized values through LiteRT's
+// 256-entry lookup tables.
 #include <cmath>
 
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 #include "runtime/reference/binary.h"
+#include "runtime/reference/quantize.h"
 #include "runtime/reference/unary.h"
 
 namespace k2l::runtime::kernels {
@@ -117,6 +120,102 @@ Status PreluEval(OpContext& ctx) {
   return Status::Ok();
 }
 
+// --- Quantized activations through a lookup table
+// -----------------------------
+
+struct LutData : OpData {
+  uint8_t lut[256];  // int8 or uint8 bit patterns
+};
+
+// The float functions LiteRT tabulates (evaluated in float, as it does).
+float LogisticF(float x) { return 1.0f / (1.0f + std::exp(-x)); }
+float TanhF(float x) { return std::tanh(x); }
+float GeluF(float x) { return reference::Gelu(x); }
+float GeluTanhF(float x) { return reference::GeluTanh(x); }
+float EluF(float x) { return reference::Elu(x); }
+
+// Float inputs take SameShapePrepare; int8 (and uint8 unless int8_only)
+// inputs tabulate f over all 256 values.
+Status LutPrepare(OpContext& ctx, float (*f)(float), bool int8_only,
+                  bool logistic_output) {
+  K2L_RETURN_IF_ERROR(CheckArity(ctx, 1, 1, 1));
+  const Tensor& in = ctx.input(0);
+  if (in.type == TensorType::FLOAT32) return SameShapePrepare(ctx);
+  if (int8_only) {
+    K2L_RETURN_IF_ERROR(
+        CheckType(ctx, in, "input", {TensorType::FLOAT32, TensorType::INT8}));
+  } else {
+    K2L_RETURN_IF_ERROR(
+        CheckType(ctx, in, "input",
+                  {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
+  }
+  const Tensor& out = ctx.output(0);
+  if (out.type != in.type) {
+    return ctx.Error(std::string("output '") + out.name + "' has type " +
+                     TypeName(out.type) + " but the input has " +
+                     TypeName(in.type));
+  }
+  K2L_ASSIGN_OR_RETURN(TensorQuant qi, PerTensorQuant(ctx, in, "input"));
+  K2L_ASSIGN_OR_RETURN(TensorQuant qo, PerTensorQuant(ctx, out, "output"));
+  if (logistic_output && qo.scale != 1. / 256) {
+    return ctx.Error("output '" + out.name + "' has scale " +
+                     std::to_string(qo.scale) +
+                     "; LiteRT's quantized LOGISTIC needs 1/256");
+  }
+  auto& d = ctx.data<LutData>();
+  if (in.type == TensorType::INT8) {
+    reference::PopulateLut<int8_t>(qi.scale, qi.zero_point, qo.scale,
+                                   qo.zero_point, f,
+                                   reinterpret_cast<int8_t*>(d.lut));
+  } else {
+    reference::PopulateLut<uint8_t>(qi.scale, qi.zero_point, qo.scale,
+                                    qo.zero_point, f, d.lut);
+  }
+  return ctx.ResizeOutput(0, in.shape);
+}
+
+Status LutEval(OpContext& ctx) {
+  const auto& d = ctx.data<LutData>();
+  const uint8_t* x = ctx.input(0).data<uint8_t>();
+  uint8_t* y = ctx.output(0).mutable_data<uint8_t>();
+  ctx.ParallelFor(ctx.input(0).num_elements(), kCheapChunk,
+                  [&](int64_t b, int64_t e) {
+                    reference::LookupTable(x + b, y + b, e - b, d.lut);
+                  });
+  return Status::Ok();
+}
+
+bool IsFloat(const OpContext& ctx) {
+  return ctx.input(0).type == TensorType::FLOAT32;
+}
+
+Status LogisticPrepare(OpContext& ctx) {
+  return LutPrepare(ctx, LogisticF, false, /*logistic_output=*/true);
+}
+Status LogisticAnyEval(OpContext& ctx) {
+  return IsFloat(ctx) ? LogisticEval(ctx) : LutEval(ctx);
+}
+Status TanhPrepare(OpContext& ctx) {
+  return LutPrepare(ctx, TanhF, false, false);
+}
+Status TanhAnyEval(OpContext& ctx) {
+  return IsFloat(ctx) ? TanhEval(ctx) : LutEval(ctx);
+}
+Status GeluPrepare(OpContext& ctx) {
+  const auto* o = ctx.options<fb::GeluOptions>();
+  bool approximate = o != nullptr && o->approximate();
+  return LutPrepare(ctx, approximate ? GeluTanhF : GeluF, false, false);
+}
+Status GeluAnyEval(OpContext& ctx) {
+  return IsFloat(ctx) ? GeluEval(ctx) : LutEval(ctx);
+}
+Status EluPrepare(OpContext& ctx) {
+  return LutPrepare(ctx, EluF, /*int8_only=*/true, false);
+}
+Status EluAnyEval(OpContext& ctx) {
+  return IsFloat(ctx) ? EluEval(ctx) : LutEval(ctx);
+}
+
 }  // namespace
 
 Status RegisterActivationKernels(OpResolver& r) {
@@ -133,17 +232,18 @@ Status RegisterActivationKernels(OpResolver& r) {
       {Op::RELU_N1_TO_1, 1, ReluN1To1Eval},
       {Op::RELU_0_TO_1, 1, Relu0To1Eval},
       {Op::HARD_SWISH, 1, HardSwishEval},
-      {Op::ELU, 1, EluEval},
-      {Op::GELU, 3, GeluEval},
       {Op::LEAKY_RELU, 2, LeakyReluEval},
-      {Op::LOGISTIC, 3, LogisticEval},
-      {Op::TANH, 3, TanhEval},
   };
   for (const Entry& e : kSameShape) {
     K2L_RETURN_IF_ERROR(
         r.Add({e.code, 1, e.max_version, SameShapePrepare, e.eval}));
   }
   K2L_RETURN_IF_ERROR(r.Add({Op::PRELU, 1, 1, PreluPrepare, PreluEval}));
+  K2L_RETURN_IF_ERROR(
+      r.Add({Op::LOGISTIC, 1, 3, LogisticPrepare, LogisticAnyEval}));
+  K2L_RETURN_IF_ERROR(r.Add({Op::TANH, 1, 3, TanhPrepare, TanhAnyEval}));
+  K2L_RETURN_IF_ERROR(r.Add({Op::GELU, 1, 3, GeluPrepare, GeluAnyEval}));
+  K2L_RETURN_IF_ERROR(r.Add({Op::ELU, 1, 1, EluPrepare, EluAnyEval}));
   return Status::Ok();
 }
 

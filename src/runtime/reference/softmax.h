@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 namespace k2l::runtime::reference {
 
@@ -55,6 +56,53 @@ inline void L2Normalize(const float* in, float* out, int64_t rows,
     for (int64_t i = 0; i < depth; ++i) sq += static_cast<double>(x[i]) * x[i];
     const float norm = std::max(static_cast<float>(std::sqrt(sq)), epsilon);
     for (int64_t i = 0; i < depth; ++i) y[i] = x[i] / norm;
+  }
+}
+
+// --- Quantized SOFTMAX (LiteRT's x86 kernel) ---------------------------------
+//
+// LiteRT's optimized int8/uint8 softmax works in float from a table of
+// exp(-input_scale * beta * d) for each distance d = max - x in [0, 255],
+// stored so that table[255 - d] holds it. Using the same float operations
+// in the same order makes this bit-exact with it.
+
+inline void PopulateSoftmaxTable(float input_scale, float beta,
+                                 float table[256]) {
+  const float scale = -input_scale * beta;
+  for (int32_t d = 0; d <= 255; ++d)
+    table[255 - d] = std::exp(scale * static_cast<float>(d));
+}
+
+// Per row: probabilities table[255 - max + x] / sum, divided by the output
+// scale and rounded (uint8 outputs truncate p + 0.5 and ignore the zero
+// point, as LiteRT's non-ARM build does), clamped to Out's range.
+template <typename In, typename Out>
+inline void QuantizedSoftmax(const In* in, Out* out, int64_t rows,
+                             int64_t depth, const float table[256],
+                             float out_scale, int32_t out_zero_point) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const In* x = in + r * depth;
+    Out* y = out + r * depth;
+    int32_t max = std::numeric_limits<In>::min();
+    for (int64_t i = 0; i < depth; ++i)
+      max = std::max(max, static_cast<int32_t>(x[i]));
+    const float* t = table + (255 - max);
+    float sum = 0.f;
+    for (int64_t i = 0; i < depth; ++i) sum += t[x[i]];
+    const float inv = 1.0f / (sum * out_scale);
+    for (int64_t i = 0; i < depth; ++i) {
+      const float p = t[x[i]] * inv;
+      int32_t q;
+      if constexpr (std::is_same_v<Out, uint8_t>) {
+        q = static_cast<int32_t>(p + 0.5f);
+      } else {
+        q = static_cast<int32_t>(std::round(p)) + out_zero_point;
+      }
+      q = std::min<int32_t>(
+          std::max<int32_t>(q, std::numeric_limits<Out>::min()),
+          std::numeric_limits<Out>::max());
+      y[i] = static_cast<Out>(q);
+    }
   }
 }
 
