@@ -1,5 +1,8 @@
 // Quantized int8/uint8 ADD, SUB and MUL with LiteRT's integer arithmetic
 // (reference/quantize.h), broadcasting like the float kernels.
+#include <algorithm>
+#include <type_traits>
+
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/util.h"
 #include "runtime/reference/fixed_point.h"
@@ -38,9 +41,34 @@ void Run(OpContext& ctx, QuantizedBinaryOp op) {
   };
   if (op == QuantizedBinaryOp::kMul) {
     run(ref::QuantizedMul<T>{d.mul});
-  } else {
-    run(ref::QuantizedAdd<T>{d.add});
+    return;
   }
+  if (op == QuantizedBinaryOp::kSub) {
+    run(ref::QuantizedAdd<T>{d.add});
+    return;
+  }
+  // ADD: LiteRT's SIMD forms on whole blocks from the start of each
+  // contiguous run (how its broadcast loops call its element-wise and
+  // scalar-broadcast kernels), the reference form on each run's tail.
+  const int64_t sa = d.plan.strides[0].back(), sb = d.plan.strides[1].back();
+  const bool fold = std::is_same_v<T, int8_t> && sa == 1 && sb == 1;
+  const int64_t block = fold ? 16 : 8;
+  const ref::QuantizedAddSimd<T> simd{d.add, fold};
+  const ref::QuantizedAdd<T> scalar{d.add};
+  const int64_t inner = d.plan.dims.back();
+  const int64_t blocks_end = inner - inner % block;
+  auto block_run = [&](int64_t o, const std::array<int64_t, 2>& in,
+                       int64_t len) {
+    // Runs start at a multiple of `inner` unless a thread split the run.
+    const int64_t start = o % inner;
+    for (int64_t i = 0; i < len; ++i) {
+      const T x = a[in[0] + i * sa], y = b[in[1] + i * sb];
+      out[o + i] = start + i < blocks_end ? simd(x, y) : scalar(x, y);
+    }
+  };
+  ctx.ParallelFor(d.plan.size, kBinaryChunk, [&](int64_t s, int64_t e) {
+    ref::ForEachRun<2>(d.plan, s, e, block_run);
+  });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/reference/fixed_point.h"
 
@@ -192,6 +193,49 @@ struct QuantizedAdd {
                             raw, p.output_multiplier, p.output_shift) +
                         p.output_offset;
     return static_cast<T>(std::min(p.act_max, std::max(p.act_min, out)));
+  }
+};
+
+// ADD as ai-edge-litert 2.3.0 computes it on x86 in whole SIMD blocks from
+// the start of each contiguous run of its broadcast loops (its NEON code
+// through an SSE translation). The input rescaling differs from the
+// reference above: int8 runs where both inputs advance (blocks of 16) fold
+// the input shift into the left shift before the multiply; the others
+// (uint8, and int8 runs against a broadcast scalar; blocks of 8) multiply,
+// then shift right without rounding. The sum is narrowed to int16
+// (wrapping) before the zero point is added and the result saturated.
+// Measured against it, this is exact where the reference form is 1 LSB off
+// on about 0.2% of elements.
+template <typename T>
+struct QuantizedAddSimd {
+  QuantizedAddParams p;
+  bool fold_shift;  // int8 with both inputs advancing
+  int32_t Scale(int32_t v, int32_t multiplier, int shift) const {
+    if (fold_shift) {
+      const int total = p.left_shift + shift;
+      v = total >= 0 ? static_cast<int32_t>(static_cast<uint32_t>(v) << total)
+                     : v >> -total;
+      return SaturatingRoundingDoublingHighMul(v, multiplier);
+    }
+    v = SaturatingRoundingDoublingHighMul(
+        static_cast<int32_t>(static_cast<uint32_t>(v) << p.left_shift),
+        multiplier);
+    return shift >= 0 ? static_cast<int32_t>(static_cast<uint32_t>(v) << shift)
+                      : v >> -shift;
+  }
+  T operator()(T x, T y) const {
+    const int32_t a =
+        Scale(p.input1_offset + x, p.input1_multiplier, p.input1_shift);
+    const int32_t b =
+        Scale(p.input2_offset + y, p.input2_multiplier, p.input2_shift);
+    const int32_t sum = RoundingDivideByPOT(
+        SaturatingRoundingDoublingHighMul(a + b, p.output_multiplier),
+        -p.output_shift);
+    const int16_t narrow = static_cast<int16_t>(static_cast<uint16_t>(sum));
+    const int16_t with_zp =
+        static_cast<int16_t>(static_cast<uint16_t>(narrow + p.output_offset));
+    const int32_t q = ClampTo<T>(with_zp);
+    return static_cast<T>(std::min(p.act_max, std::max(p.act_min, q)));
   }
 };
 
