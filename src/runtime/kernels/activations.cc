@@ -29,6 +29,32 @@ Status SameShapePrepare(OpContext& ctx) {
   return ctx.ResizeOutput(0, in.shape);
 }
 
+// The transcendental activations, as loops compiled for the CPU's vector
+// width (K2L_VECTOR_CLONES).
+K2L_VECTOR_CLONES void LogisticLoop(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = reference::FastLogistic(x[i]);
+}
+K2L_VECTOR_CLONES void TanhLoop(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = reference::FastTanh(x[i]);
+}
+K2L_VECTOR_CLONES void GeluLoop(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = reference::FastGelu(x[i]);
+}
+K2L_VECTOR_CLONES void GeluTanhLoop(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = reference::FastGeluTanh(x[i]);
+}
+K2L_VECTOR_CLONES void EluLoop(const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = reference::FastElu(x[i]);
+}
+
+Status RunLoop(OpContext& ctx, void (*loop)(const float*, float*, int64_t)) {
+  const float* x = ctx.input(0).data<float>();
+  float* y = ctx.output(0).mutable_data<float>();
+  ctx.ParallelFor(ctx.input(0).num_elements(), kMathChunk,
+                  [&](int64_t b, int64_t e) { loop(x + b, y + b, e - b); });
+  return Status::Ok();
+}
+
 template <typename F>
 Status MapFloat(OpContext& ctx, int64_t chunk, const F& f) {
   const float* x = ctx.input(0).data<float>();
@@ -54,28 +80,18 @@ Status Relu0To1Eval(OpContext& ctx) {
   return MapFloat(ctx, kCheapChunk,
                   [](float x) { return reference::ClampTo(x, 0.f, 1.f); });
 }
-Status LogisticEval(OpContext& ctx) {
-  return MapFloat(ctx, kMathChunk,
-                  [](float x) { return reference::Logistic(x); });
-}
-Status TanhEval(OpContext& ctx) {
-  return MapFloat(ctx, kMathChunk, [](float x) { return std::tanh(x); });
-}
+Status LogisticEval(OpContext& ctx) { return RunLoop(ctx, LogisticLoop); }
+Status TanhEval(OpContext& ctx) { return RunLoop(ctx, TanhLoop); }
 Status HardSwishEval(OpContext& ctx) {
   return MapFloat(ctx, kCheapChunk,
                   [](float x) { return reference::HardSwish(x); });
 }
-Status EluEval(OpContext& ctx) {
-  return MapFloat(ctx, kMathChunk, [](float x) { return reference::Elu(x); });
-}
+Status EluEval(OpContext& ctx) { return RunLoop(ctx, EluLoop); }
 
 Status GeluEval(OpContext& ctx) {
   const auto* o = ctx.options<fb::GeluOptions>();
-  if (o != nullptr && o->approximate()) {
-    return MapFloat(ctx, kMathChunk,
-                    [](float x) { return reference::GeluTanh(x); });
-  }
-  return MapFloat(ctx, kMathChunk, [](float x) { return reference::Gelu(x); });
+  return RunLoop(ctx,
+                 o != nullptr && o->approximate() ? GeluTanhLoop : GeluLoop);
 }
 
 Status LeakyReluEval(OpContext& ctx) {

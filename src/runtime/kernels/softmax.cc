@@ -8,6 +8,7 @@
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
+#include "runtime/reference/unary.h"
 
 namespace k2l::runtime::kernels {
 
@@ -41,13 +42,23 @@ Status ForRows(OpContext& ctx, const Fn& fn) {
   return Status::Ok();
 }
 
+// The float row loops, compiled for the CPU's vector width.
+K2L_VECTOR_CLONES void SoftmaxLoop(const float* x, float* y, int64_t rows,
+                                   int64_t depth, float beta) {
+  reference::Softmax(x, y, rows, depth, beta);
+}
+K2L_VECTOR_CLONES void LogSoftmaxLoop(const float* x, float* y, int64_t rows,
+                                      int64_t depth) {
+  reference::LogSoftmax(x, y, rows, depth);
+}
+
 Status SoftmaxEval(OpContext& ctx) {
   // Without options LiteRT's parser leaves beta at 0.
   const auto* o = ctx.options<fb::SoftmaxOptions>();
   const float beta = o != nullptr ? o->beta() : 0.f;
   return ForRows(ctx,
                  [beta](const float* x, float* y, int64_t rows, int64_t depth) {
-                   reference::Softmax(x, y, rows, depth, beta);
+                   SoftmaxLoop(x, y, rows, depth, beta);
                  });
 }
 
@@ -116,9 +127,7 @@ Status SoftmaxAnyEval(OpContext& ctx) {
   return Status::Ok();
 }
 
-Status LogSoftmaxEval(OpContext& ctx) {
-  return ForRows(ctx, reference::LogSoftmax);
-}
+Status LogSoftmaxEval(OpContext& ctx) { return ForRows(ctx, LogSoftmaxLoop); }
 
 Status L2NormPrepare(OpContext& ctx) {
   const auto* o = ctx.options<fb::L2NormOptions>();

@@ -8,10 +8,35 @@
 #include <limits>
 #include <type_traits>
 
+#include "runtime/reference/unary.h"
+
 namespace k2l::runtime::reference {
 
 // Sums are accumulated in double: LiteRT's float sums differ from the exact
 // value by a few ulp, and so stay within tolerance of this one.
+
+// Sum of n floats in double, four partial sums for throughput.
+inline double SumAsDouble(const float* v, int64_t n) {
+  double s[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (int k = 0; k < 4; ++k) s[k] += v[i + k];
+  for (; i < n; ++i) s[0] += v[i];
+  return (s[0] + s[1]) + (s[2] + s[3]);
+}
+
+// Maximum of n >= 1 floats, eight partial maxima for throughput.
+inline float RowMax(const float* v, int64_t n) {
+  float m[8];
+  for (int k = 0; k < 8; ++k) m[k] = v[0];
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; ++k) m[k] = std::max(m[k], v[i + k]);
+  for (; i < n; ++i) m[0] = std::max(m[0], v[i]);
+  float r = m[0];
+  for (int k = 1; k < 8; ++k) r = std::max(r, m[k]);
+  return r;
+}
 
 // out = exp((x - max) * beta) / sum, per row.
 inline void Softmax(const float* in, float* out, int64_t rows, int64_t depth,
@@ -19,14 +44,9 @@ inline void Softmax(const float* in, float* out, int64_t rows, int64_t depth,
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = in + r * depth;
     float* y = out + r * depth;
-    float max = std::numeric_limits<float>::lowest();
-    for (int64_t i = 0; i < depth; ++i) max = std::max(max, x[i]);
-    double sum = 0;
-    for (int64_t i = 0; i < depth; ++i) {
-      y[i] = std::exp((x[i] - max) * beta);
-      sum += y[i];
-    }
-    const float inv = static_cast<float>(1.0 / sum);
+    const float max = RowMax(x, depth);
+    for (int64_t i = 0; i < depth; ++i) y[i] = FastExp((x[i] - max) * beta);
+    const float inv = static_cast<float>(1.0 / SumAsDouble(y, depth));
     for (int64_t i = 0; i < depth; ++i) y[i] *= inv;
   }
 }
@@ -37,11 +57,10 @@ inline void LogSoftmax(const float* in, float* out, int64_t rows,
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = in + r * depth;
     float* y = out + r * depth;
-    float max = std::numeric_limits<float>::lowest();
-    for (int64_t i = 0; i < depth; ++i) max = std::max(max, x[i]);
-    double sum = 0;
-    for (int64_t i = 0; i < depth; ++i) sum += std::exp(x[i] - max);
-    const float log_sum = static_cast<float>(std::log(sum));
+    const float max = RowMax(x, depth);
+    // The exponentials go through y, which the last loop overwrites.
+    for (int64_t i = 0; i < depth; ++i) y[i] = FastExp(x[i] - max);
+    const float log_sum = static_cast<float>(std::log(SumAsDouble(y, depth)));
     for (int64_t i = 0; i < depth; ++i) y[i] = x[i] - max - log_sum;
   }
 }
