@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <optional>
 
@@ -368,6 +369,37 @@ TEST(KernelsQuantize, SoftmaxInt8) {
                   1)
             << "row " << r << " col " << i;
       }
+    }
+  }
+}
+
+// Quantized comparisons rescale both sides to a common grid; with equal
+// scales of at least 1/256 that keeps every distinct real value distinct,
+// so the result equals comparing the real values.
+TEST(KernelsQuantize, QuantizedComparisons) {
+  uint64_t seed = TestSeed(5700);
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  auto a = RandomInts<uint8_t>(rng, 60);
+  auto b = RandomInts<uint8_t>(rng, 60);
+  for (int i = 0; i < 60; i += 3) b[i] = static_cast<uint8_t>(a[i] + 3);
+  const Q qa{0.05f, 128}, qb{0.05f, 131};
+  const std::pair<Op, std::function<bool(double, double)>> cases[] = {
+      {Op::EQUAL, std::equal_to<double>()},
+      {Op::LESS, std::less<double>()},
+      {Op::GREATER_EQUAL, std::greater_equal<double>()},
+  };
+  for (const auto& [op, ref_cmp] : cases) {
+    SCOPED_TRACE(fb::EnumNameBuiltinOperator(op));
+    auto out = RunQuant(
+        op, {NDArray::Of(TT::UINT8, {60}, a), NDArray::Of(TT::UINT8, {60}, b)},
+        {qa, qb}, TT::BOOL, std::nullopt);
+    ASSERT_EQ(out.size(), 1u);
+    for (int i = 0; i < 60; ++i) {
+      // Integer offsets: q - zp compared exactly.
+      bool want =
+          ref_cmp(double(a[i]) - qa.zero_point, double(b[i]) - qb.zero_point);
+      ASSERT_EQ(out[0].as<bool>()[i], want) << i;
     }
   }
 }

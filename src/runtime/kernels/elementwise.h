@@ -36,6 +36,8 @@ struct BinaryData : OpData {
   // Quantized ADD/SUB and MUL (binary_quantized.cc).
   reference::QuantizedAddParams add{};
   reference::QuantizedMulParams mul{};
+  // Quantized comparisons (comparison.cc).
+  reference::CompareRescale cmp_a{}, cmp_b{};
 };
 
 // Checks two inputs of one type among `types`, broadcasts their shapes,

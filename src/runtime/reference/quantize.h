@@ -239,6 +239,25 @@ struct QuantizedAddSimd {
   }
 };
 
+// Quantized comparisons bring both sides to a common scale first: each
+// value, offset by its zero point and shifted left by 8, is multiplied by
+// its scale as a fixed-point multiplier (below one).
+struct CompareRescale {
+  int32_t offset;  // -zero_point
+  int32_t multiplier;
+  int shift;
+  int32_t operator()(int32_t q) const {
+    return MultiplyByQuantizedMultiplierSmallerThanOneExp(
+        (offset + q) * (1 << 8), multiplier, shift);
+  }
+};
+template <typename T, typename Cmp>
+struct QuantizedCompare {
+  CompareRescale a, b;
+  Cmp cmp;
+  bool operator()(T x, T y) const { return cmp(a(x), b(y)); }
+};
+
 struct QuantizedMulParams {
   int32_t input1_offset, input2_offset, output_offset;
   int32_t output_multiplier;
