@@ -338,6 +338,30 @@ TEST(KernelsQuantize, LookupTableActivations) {
   }
 }
 
+// Quantized RELU6 and LEAKY_RELU rescale with one fixed-point multiply:
+// within 1 LSB of the real function requantized.
+TEST(KernelsQuantize, QuantizedReluAndLeakyRelu) {
+  std::vector<int8_t> all(256);
+  for (int i = 0; i < 256; ++i) all[i] = static_cast<int8_t>(i - 128);
+  const Q qi{0.05f, 3}, qo{0.03f, -7};
+  auto relu6 = RunQuant(Op::RELU6, {NDArray::Of(TT::INT8, {256}, all)}, {qi},
+                        TT::INT8, qo);
+  auto leaky = RunQuant(
+      Op::LEAKY_RELU, {NDArray::Of(TT::INT8, {256}, all)}, {qi}, TT::INT8, qo,
+      fb::BuiltinOptions::LeakyReluOptions, [](testing::FBB& f) {
+        return fb::CreateLeakyReluOptions(f, 0.2f).Union();
+      });
+  ASSERT_EQ(relu6.size(), 1u);
+  ASSERT_EQ(leaky.size(), 1u);
+  for (int i = 0; i < 256; ++i) {
+    double x = Dequant(all[i], qi);
+    int64_t want6 = QuantRef(std::clamp(x, 0.0, 6.0), qo, -128, 127);
+    int64_t wantl = QuantRef(x >= 0 ? x : 0.2 * x, qo, -128, 127);
+    ASSERT_LE(std::abs(relu6[0].as<int8_t>()[i] - want6), 1) << i;
+    ASSERT_LE(std::abs(leaky[0].as<int8_t>()[i] - wantl), 1) << i;
+  }
+}
+
 // int8 SOFTMAX computes in float from a table of exp; against double it is
 // within 1 LSB (the float sum and the final rounding).
 TEST(KernelsQuantize, SoftmaxInt8) {

@@ -1,8 +1,11 @@
 // Activations: RELU, RELU6, RELU_N1_TO_1, RELU_0_TO_1, LOGISTIC, TANH, GELU,
-// HARD_SWISH, ELU, LEAKY_RELU and PRELU on float32; LOGISTIC, TANH, GELU
-// (int8/uint8) and ELU (int8) on quantized values through LiteRT's
-// 256-entry lookup tables.
+// HARD_SWISH, ELU, LEAKY_RELU and PRELU on float32; on quantized values the
+// RELU family and LEAKY_RELU (int8/uint8, RELU/RELU6/LEAKY_RELU also int16)
+// by rescaling, and LOGISTIC, TANH, GELU (int8/uint8) and ELU (int8)
+// through LiteRT's 256-entry lookup tables.
 #include <cmath>
+#include <limits>
+#include <utility>
 
 #include "runtime/kernels/elementwise.h"
 #include "runtime/kernels/register.h"
@@ -136,8 +139,139 @@ Status PreluEval(OpContext& ctx) {
   return Status::Ok();
 }
 
-// --- Quantized activations through a lookup table
-// -----------------------------
+// --- Quantized RELU family and LEAKY_RELU ------------------------------------
+
+struct QuantReluData : OpData {
+  reference::QuantizedReluParams relu{};
+  reference::QuantizedLeakyReluParams leaky{};
+};
+
+// Checks a quantized input and output of one type among `types`; int16
+// needs zero points of 0.
+Result<std::pair<TensorQuant, TensorQuant>> QuantizedUnaryQuant(
+    OpContext& ctx, std::initializer_list<TensorType> types) {
+  K2L_RETURN_IF_ERROR(CheckArity(ctx, 1, 1, 1));
+  const Tensor& in = ctx.input(0);
+  K2L_RETURN_IF_ERROR(CheckType(ctx, in, "input", types));
+  if (ctx.output(0).type != in.type) {
+    return ctx.Error(std::string("output '") + ctx.output(0).name +
+                     "' has type " + TypeName(ctx.output(0).type) +
+                     " but the input has " + TypeName(in.type));
+  }
+  K2L_ASSIGN_OR_RETURN(TensorQuant qi, PerTensorQuant(ctx, in, "input"));
+  K2L_ASSIGN_OR_RETURN(TensorQuant qo,
+                       PerTensorQuant(ctx, ctx.output(0), "output"));
+  if (in.type == TensorType::INT16 &&
+      (qi.zero_point != 0 || qo.zero_point != 0))
+    return ctx.Error("int16 input and output need zero points of 0");
+  return std::make_pair(qi, qo);
+}
+
+// RELU-like ops clamp real values to [lo, hi] (hi may be infinite).
+Status QuantizedReluPrepare(OpContext& ctx, float lo, float hi,
+                            bool allow_int16) {
+  if (ctx.num_inputs() == 1 && ctx.input(0).type == TensorType::FLOAT32)
+    return SameShapePrepare(ctx);
+  Result<std::pair<TensorQuant, TensorQuant>> q =
+      allow_int16
+          ? QuantizedUnaryQuant(ctx, {TensorType::FLOAT32, TensorType::INT8,
+                                      TensorType::UINT8, TensorType::INT16})
+          : QuantizedUnaryQuant(ctx, {TensorType::FLOAT32, TensorType::INT8,
+                                      TensorType::UINT8});
+  if (!q.ok()) return q.status();
+  const auto [qi, qo] = *q;
+  const TensorType t = ctx.input(0).type;
+  const int32_t tmin = t == TensorType::INT8    ? -128
+                       : t == TensorType::UINT8 ? 0
+                                                : -32768;
+  const int32_t tmax = t == TensorType::INT8    ? 127
+                       : t == TensorType::UINT8 ? 255
+                                                : 32767;
+  auto& p = ctx.data<QuantReluData>().relu;
+  p.input_zp = qi.zero_point;
+  p.output_zp = qo.zero_point;
+  // LiteRT divides the float scales in float, and rounds the bounds with
+  // roundf.
+  reference::QuantizeMultiplier(qi.scale / qo.scale, &p.multiplier, &p.shift);
+  p.act_min = std::max(
+      tmin, qo.zero_point + static_cast<int32_t>(std::round(lo / qo.scale)));
+  p.act_max =
+      std::isinf(hi)
+          ? tmax
+          : std::min(tmax, qo.zero_point +
+                               static_cast<int32_t>(std::round(hi / qo.scale)));
+  return ctx.ResizeOutput(0, ctx.input(0).shape);
+}
+
+template <typename T, typename F>
+Status MapAs(OpContext& ctx, const F& f) {
+  const T* x = ctx.input(0).data<T>();
+  T* y = ctx.output(0).mutable_data<T>();
+  ctx.ParallelFor(
+      ctx.input(0).num_elements(), kCheapChunk,
+      [&](int64_t b, int64_t e) { reference::Map(x + b, y + b, e - b, f); });
+  return Status::Ok();
+}
+
+template <template <typename> class Op, typename Params>
+Status QuantizedMap(OpContext& ctx, const Params& p) {
+  switch (ctx.input(0).type) {
+    case TensorType::INT8:
+      return MapAs<int8_t>(ctx, Op<int8_t>{p});
+    case TensorType::UINT8:
+      return MapAs<uint8_t>(ctx, Op<uint8_t>{p});
+    default:
+      return MapAs<int16_t>(ctx, Op<int16_t>{p});
+  }
+}
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+Status ReluPrepare(OpContext& ctx) {
+  return QuantizedReluPrepare(ctx, 0.f, kInf, true);
+}
+Status Relu6Prepare(OpContext& ctx) {
+  return QuantizedReluPrepare(ctx, 0.f, 6.f, true);
+}
+Status ReluN1To1Prepare(OpContext& ctx) {
+  return QuantizedReluPrepare(ctx, -1.f, 1.f, false);
+}
+Status Relu0To1Prepare(OpContext& ctx) {
+  return QuantizedReluPrepare(ctx, 0.f, 1.f, false);
+}
+template <Status (*FloatEval)(OpContext&)>
+Status ReluAnyEval(OpContext& ctx) {
+  if (ctx.input(0).type == TensorType::FLOAT32) return FloatEval(ctx);
+  return QuantizedMap<reference::QuantizedRelu>(ctx,
+                                                ctx.data<QuantReluData>().relu);
+}
+
+Status LeakyReluPrepare(OpContext& ctx) {
+  if (ctx.num_inputs() == 1 && ctx.input(0).type == TensorType::FLOAT32)
+    return SameShapePrepare(ctx);
+  K2L_ASSIGN_OR_RETURN(
+      auto q, QuantizedUnaryQuant(ctx, {TensorType::FLOAT32, TensorType::INT8,
+                                        TensorType::UINT8, TensorType::INT16}));
+  const auto [qi, qo] = q;
+  const auto* o = ctx.options<fb::LeakyReluOptions>();
+  const float alpha = o != nullptr ? o->alpha() : 0.f;
+  auto& p = ctx.data<QuantReluData>().leaky;
+  p.input_zp = qi.zero_point;
+  p.output_zp = qo.zero_point;
+  // Products and quotients of float scales are formed in float, as LiteRT
+  // does.
+  reference::QuantizeMultiplier(qi.scale * alpha / qo.scale,
+                                &p.alpha_multiplier, &p.alpha_shift);
+  reference::QuantizeMultiplier(qi.scale / qo.scale, &p.identity_multiplier,
+                                &p.identity_shift);
+  return ctx.ResizeOutput(0, ctx.input(0).shape);
+}
+Status LeakyReluAnyEval(OpContext& ctx) {
+  if (ctx.input(0).type == TensorType::FLOAT32) return LeakyReluEval(ctx);
+  return QuantizedMap<reference::QuantizedLeakyRelu>(
+      ctx, ctx.data<QuantReluData>().leaky);
+}
+
+// --- Quantized activations through a lookup table ---------------------------
 
 struct LutData : OpData {
   uint8_t lut[256];  // int8 or uint8 bit patterns
@@ -243,18 +377,23 @@ Status RegisterActivationKernels(OpResolver& r) {
   };
   // Versions above 1 add quantized types; Prepare names what is refused.
   const Entry kSameShape[] = {
-      {Op::RELU, 3, ReluEval},
-      {Op::RELU6, 3, Relu6Eval},
-      {Op::RELU_N1_TO_1, 1, ReluN1To1Eval},
-      {Op::RELU_0_TO_1, 1, Relu0To1Eval},
       {Op::HARD_SWISH, 1, HardSwishEval},
-      {Op::LEAKY_RELU, 2, LeakyReluEval},
   };
   for (const Entry& e : kSameShape) {
     K2L_RETURN_IF_ERROR(
         r.Add({e.code, 1, e.max_version, SameShapePrepare, e.eval}));
   }
   K2L_RETURN_IF_ERROR(r.Add({Op::PRELU, 1, 1, PreluPrepare, PreluEval}));
+  K2L_RETURN_IF_ERROR(
+      r.Add({Op::RELU, 1, 3, ReluPrepare, ReluAnyEval<ReluEval>}));
+  K2L_RETURN_IF_ERROR(
+      r.Add({Op::RELU6, 1, 3, Relu6Prepare, ReluAnyEval<Relu6Eval>}));
+  K2L_RETURN_IF_ERROR(r.Add(
+      {Op::RELU_N1_TO_1, 1, 1, ReluN1To1Prepare, ReluAnyEval<ReluN1To1Eval>}));
+  K2L_RETURN_IF_ERROR(r.Add(
+      {Op::RELU_0_TO_1, 1, 1, Relu0To1Prepare, ReluAnyEval<Relu0To1Eval>}));
+  K2L_RETURN_IF_ERROR(
+      r.Add({Op::LEAKY_RELU, 1, 2, LeakyReluPrepare, LeakyReluAnyEval}));
   K2L_RETURN_IF_ERROR(
       r.Add({Op::LOGISTIC, 1, 3, LogisticPrepare, LogisticAnyEval}));
   K2L_RETURN_IF_ERROR(r.Add({Op::TANH, 1, 3, TanhPrepare, TanhAnyEval}));

@@ -258,6 +258,52 @@ struct QuantizedCompare {
   bool operator()(T x, T y) const { return cmp(a(x), b(y)); }
 };
 
+// Quantized RELU family: rescale to the output, clamp to the activation's
+// range in output units (LiteRT's ReluX).
+struct QuantizedReluParams {
+  int32_t input_zp, output_zp, multiplier;
+  int shift;
+  int32_t act_min, act_max;
+};
+template <typename T>
+struct QuantizedRelu {
+  QuantizedReluParams p;
+  T operator()(T x) const {
+    const int32_t v = p.output_zp + MultiplyByQuantizedMultiplier(
+                                        static_cast<int32_t>(x) - p.input_zp,
+                                        p.multiplier, p.shift);
+    return static_cast<T>(std::min(p.act_max, std::max(p.act_min, v)));
+  }
+};
+
+// Quantized LEAKY_RELU: the identity scale for x >= zero point, alpha times
+// it below (a negative alpha multiplier is applied by magnitude, then
+// negated).
+struct QuantizedLeakyReluParams {
+  int32_t input_zp, output_zp;
+  int32_t identity_multiplier, alpha_multiplier;
+  int identity_shift, alpha_shift;
+};
+template <typename T>
+struct QuantizedLeakyRelu {
+  QuantizedLeakyReluParams p;
+  T operator()(T x) const {
+    const int32_t v = static_cast<int32_t>(x) - p.input_zp;
+    int32_t out = p.output_zp;
+    if (v >= 0) {
+      out += MultiplyByQuantizedMultiplier(v, p.identity_multiplier,
+                                           p.identity_shift);
+    } else {
+      const bool negative = p.alpha_multiplier < 0;
+      const int32_t scaled = MultiplyByQuantizedMultiplier(
+          v, negative ? -p.alpha_multiplier : p.alpha_multiplier,
+          p.alpha_shift);
+      out += negative ? -scaled : scaled;
+    }
+    return ClampTo<T>(out);
+  }
+};
+
 struct QuantizedMulParams {
   int32_t input1_offset, input2_offset, output_offset;
   int32_t output_multiplier;
