@@ -109,7 +109,8 @@ inline void Requantize(const In* in, Out* out, int64_t n, int32_t multiplier,
     const int32_t v = static_cast<int32_t>(in[i]) - in_zp;
     int32_t r;
     if (i < blocks) {
-      r = SaturatingRoundingDoublingHighMul(v * (1 << left), multiplier);
+      r = SaturatingRoundingDoublingHighMul(
+          static_cast<int32_t>(static_cast<uint32_t>(v) << left), multiplier);
       if (right > 0)
         r = static_cast<int32_t>(
             (static_cast<int64_t>(r) + (int64_t{1} << (right - 1))) >> right);
