@@ -17,7 +17,8 @@ using testing::TestSeed;
 using Op = fb::BuiltinOperator;
 using TT = TensorType;
 
-// exp/log in float are within 1-2 ulp; sums accumulate in double.
+// The kernels' exp approximation is within a few ulp; sums accumulate in
+// double.
 constexpr double kTol = 1e-5;
 
 std::vector<NDArray> RunRowwise(Op op, const Shape& shape,

@@ -1,6 +1,7 @@
 // Element-wise binary arithmetic with numpy broadcasting: ADD, SUB, MUL, DIV
 // (with their fused activations), MAXIMUM, MINIMUM, POW,
 // SQUARED_DIFFERENCE, FLOOR_DIV and FLOOR_MOD, on float and integer types.
+// Quantized int8/uint8 ADD, SUB and MUL are in binary_quantized.cc.
 #include "runtime/reference/binary.h"
 
 #include <limits>
@@ -178,13 +179,22 @@ fb::ActivationFunctionType Activation(const OpContext& ctx) {
   return o ? o->fused_activation_function() : fb::ActivationFunctionType::NONE;
 }
 
+// int8 and uint8 inputs of ADD, SUB and MUL are quantized values.
+bool Quantized8(const OpContext& ctx) {
+  TensorType t = ctx.input(0).type;
+  return t == TT::INT8 || t == TT::UINT8;
+}
+
 Status AddEval(OpContext& ctx) {
+  if (Quantized8(ctx)) return QuantizedBinaryEval(ctx, QuantizedBinaryOp::kAdd);
   return Dispatch(ctx, AddOp{}, Activation<fb::AddOptions>(ctx));
 }
 Status SubEval(OpContext& ctx) {
+  if (Quantized8(ctx)) return QuantizedBinaryEval(ctx, QuantizedBinaryOp::kSub);
   return Dispatch(ctx, SubOp{}, Activation<fb::SubOptions>(ctx));
 }
 Status MulEval(OpContext& ctx) {
+  if (Quantized8(ctx)) return QuantizedBinaryEval(ctx, QuantizedBinaryOp::kMul);
   return Dispatch(ctx, MulOp{}, Activation<fb::MulOptions>(ctx));
 }
 Status MaximumEval(OpContext& ctx) { return Dispatch(ctx, MaxOp{}); }
@@ -238,16 +248,27 @@ template <typename Options>
 Status CheckActivation(OpContext& ctx) {
   return ActivationRange(ctx, Activation<Options>(ctx)).status();
 }
+template <typename Options>
+Status QuantizedPrepare(OpContext& ctx, QuantizedBinaryOp op) {
+  K2L_RETURN_IF_ERROR(BinaryPrepare(ctx, {TT::INT8, TT::UINT8}));
+  return QuantizedBinaryPrepare(ctx, op, Activation<Options>(ctx));
+}
 Status AddPrepare(OpContext& ctx) {
   K2L_RETURN_IF_ERROR(CheckActivation<fb::AddOptions>(ctx));
+  if (ctx.num_inputs() > 0 && Quantized8(ctx))
+    return QuantizedPrepare<fb::AddOptions>(ctx, QuantizedBinaryOp::kAdd);
   return ArithmeticPrepare<TT::FLOAT32, TT::INT32, TT::INT64>(ctx);
 }
 Status SubPrepare(OpContext& ctx) {
   K2L_RETURN_IF_ERROR(CheckActivation<fb::SubOptions>(ctx));
+  if (ctx.num_inputs() > 0 && Quantized8(ctx))
+    return QuantizedPrepare<fb::SubOptions>(ctx, QuantizedBinaryOp::kSub);
   return ArithmeticPrepare<TT::FLOAT32, TT::INT32, TT::INT64>(ctx);
 }
 Status MulPrepare(OpContext& ctx) {
   K2L_RETURN_IF_ERROR(CheckActivation<fb::MulOptions>(ctx));
+  if (ctx.num_inputs() > 0 && Quantized8(ctx))
+    return QuantizedPrepare<fb::MulOptions>(ctx, QuantizedBinaryOp::kMul);
   return ArithmeticPrepare<TT::FLOAT32, TT::INT16, TT::INT32, TT::UINT32,
                            TT::INT64>(ctx);
 }
@@ -300,6 +321,7 @@ Status RegisterElementwiseKernels(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterComparisonKernels(r));
   K2L_RETURN_IF_ERROR(RegisterSoftmaxKernels(r));
   K2L_RETURN_IF_ERROR(RegisterReduceKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterQuantizeKernels(r));
   return Status::Ok();
 }
 

@@ -8,6 +8,8 @@
 #include "runtime/kernels/register.h"
 #include "runtime/kernels/util.h"
 #include "runtime/reference/binary.h"
+#include "runtime/reference/fixed_point.h"
+#include "runtime/reference/quantize.h"
 
 namespace k2l::runtime::kernels {
 
@@ -30,7 +32,16 @@ void RunCompare(OpContext& ctx, const Cmp& cmp) {
 // Cmp is a std:: comparison functor template (std::less, ...).
 template <template <typename> class Cmp>
 Status CompareEval(OpContext& ctx) {
+  const auto& d = ctx.data<BinaryData>();
   switch (ctx.input(0).type) {
+    case TT::INT8:
+      RunCompare<int8_t>(ctx, ref::QuantizedCompare<int8_t, Cmp<int32_t>>{
+                                  d.cmp_a, d.cmp_b, Cmp<int32_t>()});
+      break;
+    case TT::UINT8:
+      RunCompare<uint8_t>(ctx, ref::QuantizedCompare<uint8_t, Cmp<int32_t>>{
+                                   d.cmp_a, d.cmp_b, Cmp<int32_t>()});
+      break;
     case TT::FLOAT32:
       RunCompare<float>(ctx, Cmp<float>());
       break;
@@ -53,18 +64,41 @@ Status CompareEval(OpContext& ctx) {
   return Status::Ok();
 }
 
+// int8/uint8 inputs are always compared as quantized values (LiteRT has no
+// plain 8-bit comparison); int16 only without quantization parameters.
+Status QuantizedComparePrepare(OpContext& ctx) {
+  const TT t = ctx.input(0).type;
+  if (t != TT::INT8 && t != TT::UINT8)
+    return RejectQuantized(ctx, ctx.input(0), "input");
+  BinaryData& d = ctx.data<BinaryData>();
+  ref::CompareRescale* out[2] = {&d.cmp_a, &d.cmp_b};
+  for (int i = 0; i < 2; ++i) {
+    K2L_ASSIGN_OR_RETURN(TensorQuant q,
+                         PerTensorQuant(ctx, ctx.input(i), "input"));
+    if (!(q.scale > 0 && q.scale < 1)) {
+      return ctx.Error("input '" + ctx.input(i).name + "' has scale " +
+                       std::to_string(q.scale) +
+                       "; quantized comparisons need a scale in (0, 1)");
+    }
+    out[i]->offset = -q.zero_point;
+    ref::QuantizeMultiplier(q.scale, &out[i]->multiplier, &out[i]->shift);
+  }
+  return Status::Ok();
+}
+
 // EQUAL and NOT_EQUAL also compare bools.
 Status EqualityPrepare(OpContext& ctx) {
-  K2L_RETURN_IF_ERROR(BinaryPrepare(
-      ctx, {TT::FLOAT32, TT::INT16, TT::INT32, TT::INT64, TT::BOOL},
-      /*output_bool=*/true));
-  return RejectQuantized(ctx, ctx.input(0), "input");
+  K2L_RETURN_IF_ERROR(BinaryPrepare(ctx,
+                                    {TT::FLOAT32, TT::INT8, TT::UINT8,
+                                     TT::INT16, TT::INT32, TT::INT64, TT::BOOL},
+                                    /*output_bool=*/true));
+  return QuantizedComparePrepare(ctx);
 }
 Status OrderPrepare(OpContext& ctx) {
-  K2L_RETURN_IF_ERROR(
-      BinaryPrepare(ctx, {TT::FLOAT32, TT::INT16, TT::INT32, TT::INT64},
-                    /*output_bool=*/true));
-  return RejectQuantized(ctx, ctx.input(0), "input");
+  K2L_RETURN_IF_ERROR(BinaryPrepare(
+      ctx, {TT::FLOAT32, TT::INT8, TT::UINT8, TT::INT16, TT::INT32, TT::INT64},
+      /*output_bool=*/true));
+  return QuantizedComparePrepare(ctx);
 }
 
 Status LogicalPrepare(OpContext& ctx) { return BinaryPrepare(ctx, {TT::BOOL}); }

@@ -8,6 +8,7 @@
 
 #include "runtime/kernels/util.h"
 #include "runtime/reference/binary.h"
+#include "runtime/reference/quantize.h"
 
 namespace k2l::runtime::kernels {
 
@@ -18,12 +19,25 @@ Status RegisterBinaryKernels(OpResolver& r);
 Status RegisterComparisonKernels(OpResolver& r);
 Status RegisterSoftmaxKernels(OpResolver& r);
 Status RegisterReduceKernels(OpResolver& r);
+Status RegisterQuantizeKernels(OpResolver& r);
+
+// Quantized (int8/uint8) ADD, SUB and MUL: Prepare after BinaryPrepare,
+// with the op's fused activation; Eval runs LiteRT's integer arithmetic.
+enum class QuantizedBinaryOp { kAdd, kSub, kMul };
+Status QuantizedBinaryPrepare(OpContext& ctx, QuantizedBinaryOp op,
+                              fb::ActivationFunctionType act);
+Status QuantizedBinaryEval(OpContext& ctx, QuantizedBinaryOp op);
 
 // Below this many output elements a binary op runs on one thread.
 constexpr int64_t kBinaryChunk = 1 << 14;
 
 struct BinaryData : OpData {
   reference::Broadcast<2> plan;
+  // Quantized ADD/SUB and MUL (binary_quantized.cc).
+  reference::QuantizedAddParams add{};
+  reference::QuantizedMulParams mul{};
+  // Quantized comparisons (comparison.cc).
+  reference::CompareRescale cmp_a{}, cmp_b{};
 };
 
 // Checks two inputs of one type among `types`, broadcasts their shapes,
@@ -51,6 +65,29 @@ inline Status BinaryPrepare(OpContext& ctx,
   ctx.data<BinaryData>().plan =
       reference::MakeBroadcast<2>({&a.shape, &b.shape}, out);
   return ctx.ResizeOutput(0, out);
+}
+
+// The scale and zero point of a per-tensor quantized tensor.
+struct TensorQuant {
+  float scale;
+  int32_t zero_point;
+};
+inline Result<TensorQuant> PerTensorQuant(const OpContext& ctx, const Tensor& t,
+                                          const char* what) {
+  if (t.quant.scale.empty()) {
+    return ctx.Error(std::string(what) + " '" + t.name + "' of type " +
+                     TypeName(t.type) +
+                     " has no quantization parameters, which this op needs");
+  }
+  if (t.quant.scale.size() != 1) {
+    return ctx.Error(std::string(what) + " '" + t.name +
+                     "' is quantized per "
+                     "channel; this op takes one scale and zero point");
+  }
+  return TensorQuant{t.quant.scale[0],
+                     t.quant.zero_point.empty()
+                         ? 0
+                         : static_cast<int32_t>(t.quant.zero_point[0])};
 }
 
 // Fails when a tensor of an 8/16-bit integer type carries quantization

@@ -59,9 +59,13 @@ void ReduceRange(const ReducePlan& p, const T* in, Acc* acc, int64_t begin,
                   const T* x = in + off[0];
                   Acc* a = acc + off[1];
                   if (out_stride == 0) {
-                    Acc local = *a;
-                    for (int64_t i = 0; i < n; ++i) f(local, x[i]);
-                    *a = local;
+                    if constexpr (requires { F::FoldRun(x, n, *a); }) {
+                      F::FoldRun(x, n, *a);
+                    } else {
+                      Acc local = *a;
+                      for (int64_t i = 0; i < n; ++i) f(local, x[i]);
+                      *a = local;
+                    }
                   } else {
                     for (int64_t i = 0; i < n; ++i) f(a[i], x[i]);
                   }
@@ -93,6 +97,16 @@ struct MeanSumOp {
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
   static Acc Init() { return Acc(0); }
   void operator()(Acc& a, T x) const { a += static_cast<Acc>(x); }
+  // A contiguous run into one accumulator, four partial sums for
+  // throughput (a row mean of layer normalization).
+  static void FoldRun(const T* x, int64_t n, Acc& a) {
+    Acc s[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4)
+      for (int k = 0; k < 4; ++k) s[k] += static_cast<Acc>(x[i + k]);
+    for (; i < n; ++i) s[0] += static_cast<Acc>(x[i]);
+    a += (s[0] + s[1]) + (s[2] + s[3]);
+  }
 };
 template <typename T>
 struct ProdOp {
