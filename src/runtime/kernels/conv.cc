@@ -1,8 +1,14 @@
 // CONV_2D: NHWC input, OHWI filter, optional bias, SAME/VALID padding,
 // strides, dilation, grouped convolution (input channels a multiple of the
 // filter's) and a fused clamp; float32, and int8 (per-channel) or uint8
-// (per-tensor) with LiteRT's integer math.
+// (per-tensor) with LiteRT's integer math, and dynamic-range (hybrid)
+// float32 with int8 filters: the input quantized per batch, symmetric for a
+// filter with one scale (or all scales equal), asymmetric for per-channel
+// scales or grouped convolution, as LiteRT's EvalHybrid and
+// EvalHybridPerChannel do.
 #include "runtime/reference/conv.h"
+
+#include <algorithm>
 
 #include "runtime/fast/xnnpack.h"
 #include "runtime/interpreter.h"
@@ -18,6 +24,11 @@ struct ConvData : OpData {
   reference::Window w;
   FloatRange act{};
   QuantizedConv quant;
+  // Hybrid: the quantized input, one row per batch, and its scales.
+  bool hybrid = false;
+  bool per_channel = false;  // LiteRT's EvalHybridPerChannel (asymmetric)
+  std::vector<int8_t> q;
+  std::vector<reference::HybridRow> rows;
   // XNNPACK's operator (float, constant filter and bias only), made for
   // xnn_w.
   fast::XnnOperator xnn;
@@ -81,11 +92,26 @@ Result<fb::ActivationFunctionType> PrepareWindow(OpContext& ctx, ConvData& d) {
 Status PrepareFloat(OpContext& ctx, ConvData& d,
                     fb::ActivationFunctionType act) {
   const Tensor& filter = ctx.input(1);
-  if (filter.type != TensorType::FLOAT32) {
-    return ctx.Error("filter '" + filter.name + "' has type " +
-                     TypeName(filter.type) +
-                     " with a float32 input; dynamic-range (hybrid) "
-                     "convolution is not supported. Dequantize the filter");
+  d.hybrid = filter.type != TensorType::FLOAT32;
+  if (d.hybrid) {
+    bool has_scales = false;
+    K2L_RETURN_IF_ERROR(CheckHybridFilter(ctx, filter, d.w.out_c, 0,
+                                          /*allow_per_tensor=*/true,
+                                          &has_scales));
+    // LiteRT takes the per-channel kernel only when the scales differ (or
+    // the convolution is grouped, which needs one scale per channel there).
+    const auto& scales = filter.quant.scale;
+    d.per_channel =
+        d.w.groups != 1 || std::any_of(scales.begin(), scales.end(),
+                                       [&](float s) { return s != scales[0]; });
+    if (d.per_channel && !has_scales) {
+      return ctx.Error("int8 filter '" + filter.name +
+                       "' has one scale; a grouped dynamic-range convolution "
+                       "needs one per output channel");
+    }
+    const Tensor& in = ctx.input(0);
+    d.q.resize(static_cast<size_t>(in.num_elements()));
+    d.rows.resize(static_cast<size_t>(d.w.batches));
   }
   K2L_RETURN_IF_ERROR(
       CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
@@ -101,7 +127,8 @@ Status PrepareFloat(OpContext& ctx, ConvData& d,
     }
   }
   K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
-  if (!filter.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
+  if (d.hybrid || !filter.is_constant() ||
+      (has_bias && !ctx.input(2).is_constant())) {
     d.xnn.Reset();
   } else if (!d.xnn || !(d.xnn_w == d.w)) {
     d.xnn = fast::CreateConv2D(d.w, false, filter.data<float>(),
@@ -119,6 +146,7 @@ Status ConvPrepare(OpContext& ctx) {
       CheckType(ctx, in, "input",
                 {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
   auto& d = ctx.data<ConvData>();
+  d.hybrid = false;
   K2L_ASSIGN_OR_RETURN(fb::ActivationFunctionType act, PrepareWindow(ctx, d));
   if (in.type == TensorType::FLOAT32) {
     K2L_RETURN_IF_ERROR(PrepareFloat(ctx, d, act));
@@ -157,9 +185,37 @@ void EvalQuantized(OpContext& ctx, const ConvData& d) {
                   });
 }
 
-Status ConvEval(OpContext& ctx) {
-  const auto& d = ctx.data<ConvData>();
+void EvalHybrid(OpContext& ctx, ConvData& d) {
   const reference::Window& w = d.w;
+  const Tensor& filter = ctx.input(1);
+  const int64_t size = static_cast<int64_t>(w.in_h) * w.in_w * w.in_c;
+  reference::QuantizeHybridRows(ctx.input(0).data<float>(), w.batches, size,
+                                d.per_channel, d.q.data(), d.rows.data());
+  const float* channel_scale = nullptr;
+  if (d.per_channel) {
+    channel_scale = filter.quant.scale.data();
+  } else {
+    for (auto& r : d.rows) r.scale *= filter.quant.scale[0];
+  }
+  const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;
+  float* out = ctx.output(0).mutable_data<float>();
+  const int64_t work = w.taps() * (w.in_c / w.groups) * w.out_c * w.out_w;
+  ctx.ParallelFor(static_cast<int64_t>(w.batches) * w.out_h,
+                  reference::MinChunk(work), [&](int64_t begin, int64_t end) {
+                    reference::Conv2DHybrid(w, d.q.data(), d.rows.data(),
+                                            filter.data<int8_t>(),
+                                            channel_scale, bias, d.act.min,
+                                            d.act.max, out, begin, end);
+                  });
+}
+
+Status ConvEval(OpContext& ctx) {
+  auto& d = ctx.data<ConvData>();
+  const reference::Window& w = d.w;
+  if (d.hybrid) {
+    EvalHybrid(ctx, d);
+    return Status::Ok();
+  }
   switch (ctx.input(0).type) {
     case TensorType::INT8:
       EvalQuantized<int8_t>(ctx, d);

@@ -1,7 +1,9 @@
 // DEPTHWISE_CONV_2D: NHWC input, filter [1, k_h, k_w, out_c] with out_c a
 // multiple of the input channels. Like LiteRT, the multiplier is out_c /
 // in_c; the depth_multiplier option is not read. Float32, and int8
-// (per-channel) or uint8 (per-tensor) with LiteRT's integer math.
+// (per-channel) or uint8 (per-tensor) with LiteRT's integer math, and
+// dynamic-range (hybrid) float32 with per-channel int8 filters: the input
+// quantized asymmetrically per batch, as LiteRT's EvalHybridPerChannel.
 #include "runtime/reference/depthwise_conv.h"
 
 #include "runtime/fast/xnnpack.h"
@@ -18,6 +20,10 @@ struct DepthwiseData : OpData {
   reference::Window w;
   FloatRange act{};
   QuantizedConv quant;
+  // Hybrid: the quantized input, one row per batch, and its scales.
+  bool hybrid = false;
+  std::vector<int8_t> q;
+  std::vector<reference::HybridRow> rows;
   // XNNPACK's operator (float, constant filter and bias only), made for
   // xnn_w.
   fast::XnnOperator xnn;
@@ -34,12 +40,8 @@ Status DepthwisePrepare(OpContext& ctx) {
       CheckType(ctx, in, "input",
                 {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
   const bool is_float = in.type == TensorType::FLOAT32;
-  if (is_float && filter.type != TensorType::FLOAT32) {
-    return ctx.Error("filter '" + filter.name + "' has type " +
-                     TypeName(filter.type) +
-                     " with a float32 input; dynamic-range (hybrid) "
-                     "convolution is not supported. Dequantize the filter");
-  }
+  auto& d = ctx.data<DepthwiseData>();
+  d.hybrid = is_float && filter.type != TensorType::FLOAT32;
   if (is_float) {
     K2L_RETURN_IF_ERROR(
         CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
@@ -72,7 +74,6 @@ Status DepthwisePrepare(OpContext& ctx) {
     }
   }
   const auto* o = ctx.options<fb::DepthwiseConv2DOptions>();
-  auto& d = ctx.data<DepthwiseData>();
   reference::Window& w = d.w;
   w.batches = in.dim(0);
   w.in_h = in.dim(1);
@@ -116,7 +117,17 @@ Status DepthwisePrepare(OpContext& ctx) {
     return ctx.ResizeOutput(0, {w.batches, w.out_h, w.out_w, w.out_c});
   }
   K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
-  if (!filter.is_constant() || (has_bias && !ctx.input(2).is_constant())) {
+  if (d.hybrid) {
+    // LiteRT: one scale per output channel (dim 3), always.
+    bool per_channel = false;
+    K2L_RETURN_IF_ERROR(CheckHybridFilter(ctx, filter, w.out_c, 3,
+                                          /*allow_per_tensor=*/w.out_c == 1,
+                                          &per_channel));
+    d.q.resize(static_cast<size_t>(in.num_elements()));
+    d.rows.resize(static_cast<size_t>(w.batches));
+  }
+  if (d.hybrid || !filter.is_constant() ||
+      (has_bias && !ctx.input(2).is_constant())) {
     d.xnn.Reset();
   } else if (!d.xnn || !(d.xnn_w == w)) {
     d.xnn = fast::CreateConv2D(w, true, filter.data<float>(),
@@ -143,9 +154,31 @@ void EvalQuantized(OpContext& ctx, const DepthwiseData& d) {
                   });
 }
 
-Status DepthwiseEval(OpContext& ctx) {
-  const auto& d = ctx.data<DepthwiseData>();
+void EvalHybrid(OpContext& ctx, DepthwiseData& d) {
   const reference::Window& w = d.w;
+  const int64_t size = static_cast<int64_t>(w.in_h) * w.in_w * w.in_c;
+  reference::QuantizeHybridRows(ctx.input(0).data<float>(), w.batches, size,
+                                /*asymmetric=*/true, d.q.data(), d.rows.data());
+  const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;
+  const float* channel_scale = ctx.input(1).quant.scale.data();
+  const int8_t* filter = ctx.input(1).data<int8_t>();
+  float* out = ctx.output(0).mutable_data<float>();
+  ctx.ParallelFor(static_cast<int64_t>(w.batches) * w.out_h,
+                  reference::MinChunk(w.taps() * w.out_c * w.out_w),
+                  [&](int64_t begin, int64_t end) {
+                    reference::DepthwiseConv2DHybrid(
+                        w, d.q.data(), d.rows.data(), filter, channel_scale,
+                        bias, d.act.min, d.act.max, out, begin, end);
+                  });
+}
+
+Status DepthwiseEval(OpContext& ctx) {
+  auto& d = ctx.data<DepthwiseData>();
+  const reference::Window& w = d.w;
+  if (d.hybrid) {
+    EvalHybrid(ctx, d);
+    return Status::Ok();
+  }
   switch (ctx.input(0).type) {
     case TensorType::INT8:
       EvalQuantized<int8_t>(ctx, d);

@@ -1,7 +1,9 @@
 // FULLY_CONNECTED: weights [units, depth] (constant or computed), optional
 // bias (omitted or -1), keep_num_dims, and a fused clamp. The input is read
 // as [size / depth, depth] whatever its rank. Float32, and int8 or uint8
-// (per-tensor, or per-channel int8 weights) with LiteRT's integer math.
+// (per-tensor, or per-channel int8 weights) with LiteRT's integer math, and
+// dynamic-range (hybrid) float32 with int8 weights: each input row quantized
+// on the fly, symmetric or (asymmetric_quantize_inputs) asymmetric.
 #include "runtime/reference/fully_connected.h"
 
 #include "runtime/fast/xnnpack.h"
@@ -20,6 +22,12 @@ struct FullyConnectedData : OpData {
   int64_t units = 0;
   FloatRange act{};
   QuantizedConv quant;
+  // Hybrid: the quantized input rows and their scales.
+  bool hybrid = false;
+  bool asymmetric = false;
+  bool per_channel = false;
+  std::vector<int8_t> q;
+  std::vector<reference::HybridRow> rows;
   // XNNPACK's operator (float), when the weights and bias are constants.
   fast::XnnOperator xnn;
 };
@@ -38,13 +46,8 @@ Status FullyConnectedPrepare(OpContext& ctx) {
       CheckType(ctx, in, "input",
                 {TensorType::FLOAT32, TensorType::INT8, TensorType::UINT8}));
   const bool is_float = in.type == TensorType::FLOAT32;
-  if (is_float && weights.type != TensorType::FLOAT32) {
-    return ctx.Error("weights '" + weights.name + "' have type " +
-                     TypeName(weights.type) +
-                     " with a float32 input; dynamic-range (hybrid) "
-                     "FULLY_CONNECTED is not supported. Dequantize the "
-                     "weights");
-  }
+  auto& d = ctx.data<FullyConnectedData>();
+  d.hybrid = is_float && weights.type != TensorType::FLOAT32;
   if (is_float) {
     K2L_RETURN_IF_ERROR(
         CheckType(ctx, ctx.output(0), "output", {TensorType::FLOAT32}));
@@ -62,7 +65,6 @@ Status FullyConnectedPrepare(OpContext& ctx) {
                      " is not supported (LiteRT takes only NONE, RELU, "
                      "RELU_N1_TO_1 and RELU6 here)");
   }
-  auto& d = ctx.data<FullyConnectedData>();
   d.units = weights.dim(0);
   d.depth = weights.dim(1);
   const bool has_bias = ctx.has_input(2);
@@ -82,6 +84,13 @@ Status FullyConnectedPrepare(OpContext& ctx) {
         act, spec, &d.quant));
   } else {
     K2L_ASSIGN_OR_RETURN(d.act, ActivationRange(ctx, act));
+  }
+  if (d.hybrid) {
+    // LiteRT: one scale per unit, or one for all (folded into the row's).
+    K2L_RETURN_IF_ERROR(
+        CheckHybridFilter(ctx, weights, static_cast<int>(d.units), 0,
+                          /*allow_per_tensor=*/true, &d.per_channel));
+    d.asymmetric = o != nullptr && o->asymmetric_quantize_inputs();
   }
   if (is_float && has_bias) {
     const Tensor& bias = ctx.input(2);
@@ -103,7 +112,11 @@ Status FullyConnectedPrepare(OpContext& ctx) {
   int64_t rows = 1;
   for (int i = 0; i + 1 < in.rank(); ++i) rows *= in.dim(i);
   d.batch = d.depth == 0 ? rows : size / d.depth;
-  if (!is_float || !weights.is_constant() ||
+  if (d.hybrid) {
+    d.q.resize(static_cast<size_t>(size));
+    d.rows.resize(static_cast<size_t>(d.batch));
+  }
+  if (!is_float || d.hybrid || !weights.is_constant() ||
       (has_bias && !ctx.input(2).is_constant())) {
     d.xnn.Reset();
   } else if (!d.xnn && d.depth > 0 && d.units > 0) {
@@ -151,8 +164,37 @@ void EvalQuantized(OpContext& ctx, const FullyConnectedData& d) {
   }
 }
 
+void EvalHybrid(OpContext& ctx, FullyConnectedData& d) {
+  const Tensor& weights = ctx.input(1);
+  reference::QuantizeHybridRows(ctx.input(0).data<float>(), d.batch, d.depth,
+                                d.asymmetric, d.q.data(), d.rows.data());
+  const float* unit_scale = nullptr;
+  if (d.per_channel) {
+    unit_scale = weights.quant.scale.data();
+  } else {
+    for (auto& r : d.rows) r.scale *= weights.quant.scale[0];
+  }
+  const int8_t* w = weights.data<int8_t>();
+  const float* bias = ctx.has_input(2) ? ctx.input(2).data<float>() : nullptr;
+  float* out = ctx.output(0).mutable_data<float>();
+  const bool by_unit = d.batch < 4 * ctx.threads();
+  ctx.ParallelFor(by_unit ? d.units : d.batch,
+                  reference::MinChunk((by_unit ? d.batch : d.units) * d.depth),
+                  [&](int64_t begin, int64_t end) {
+                    reference::FullyConnectedHybrid(
+                        d.q.data(), d.rows.data(), w, unit_scale, bias, d.depth,
+                        d.units, d.act.min, d.act.max, out, by_unit ? 0 : begin,
+                        by_unit ? d.batch : end, by_unit ? begin : 0,
+                        by_unit ? end : d.units);
+                  });
+}
+
 Status FullyConnectedEval(OpContext& ctx) {
-  const auto& d = ctx.data<FullyConnectedData>();
+  auto& d = ctx.data<FullyConnectedData>();
+  if (d.hybrid) {
+    EvalHybrid(ctx, d);
+    return Status::Ok();
+  }
   switch (ctx.input(0).type) {
     case TensorType::INT8:
       EvalQuantized<int8_t>(ctx, d);

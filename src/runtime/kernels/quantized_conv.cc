@@ -129,6 +129,52 @@ Status PrepareQuantizedConv(const OpContext& ctx, const Tensor& input,
   return Status::Ok();
 }
 
+Status CheckHybridFilter(const OpContext& ctx, const Tensor& filter,
+                         int channels, int channel_dim, bool allow_per_tensor,
+                         bool* per_channel) {
+  if (filter.type != TensorType::INT8) {
+    return ctx.Error("filter '" + filter.name + "' has type " +
+                     TypeName(filter.type) +
+                     " with a float32 input; dynamic-range (hybrid) ops take "
+                     "float32 or int8 weights");
+  }
+  const Quantization& fq = filter.quant;
+  if (fq.empty()) {
+    return ctx.Error("int8 filter '" + filter.name +
+                     "' of a float32 op has no scale; dynamic-range (hybrid) "
+                     "weights need their quantization parameters");
+  }
+  for (int64_t zp : fq.zero_point) {
+    if (zp != 0) {
+      return ctx.Error("int8 filter '" + filter.name + "' has zero point " +
+                       std::to_string(zp) +
+                       "; dynamic-range weights must be symmetric (zero "
+                       "point 0)");
+    }
+  }
+  *per_channel = fq.scale.size() > 1;
+  const int dim = fq.quantized_dimension;
+  if (*per_channel ? (static_cast<int>(fq.scale.size()) != channels ||
+                      dim != channel_dim || dim >= filter.rank() ||
+                      filter.dim(dim) != channels)
+                   : !allow_per_tensor) {
+    return ctx.Error("int8 filter '" + filter.name + "' has " +
+                     std::to_string(fq.scale.size()) + " scales along dim " +
+                     std::to_string(dim) + " of " + ShapeString(filter.shape) +
+                     "; a dynamic-range op needs one scale per each of the " +
+                     std::to_string(channels) + " output channels (dim " +
+                     std::to_string(channel_dim) + ")" +
+                     (allow_per_tensor ? " or a single scale" : ""));
+  }
+  for (float s : fq.scale) {
+    if (!(s > 0.f) || !std::isfinite(s)) {
+      return ctx.Error("int8 filter '" + filter.name + "' has scale " +
+                       std::to_string(s) + "; scales must be positive");
+    }
+  }
+  return Status::Ok();
+}
+
 Status CheckSameQuantization(const OpContext& ctx, const Tensor& input,
                              const Tensor& output) {
   K2L_RETURN_IF_ERROR(RequireQuantization(ctx, input, "input"));

@@ -50,6 +50,14 @@ Result<reference::QuantizedRange> QuantizedClamp(const OpContext& ctx,
                                                  fb::ActivationFunctionType act,
                                                  const Tensor& output);
 
+// Dynamic-range ("hybrid") ops, float32 input and output: the filter must be
+// int8 with zero points 0 and either one scale (when `allow_per_tensor`) or
+// one per each of `channels` output channels along `channel_dim`. Sets
+// *per_channel to whether it has one scale per channel.
+Status CheckHybridFilter(const OpContext& ctx, const Tensor& filter,
+                         int channels, int channel_dim, bool allow_per_tensor,
+                         bool* per_channel);
+
 // The pools: input and output quantized alike (LiteRT assumes it).
 Status CheckSameQuantization(const OpContext& ctx, const Tensor& input,
                              const Tensor& output);

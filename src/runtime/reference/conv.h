@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "runtime/reference/hybrid.h"
 #include "runtime/reference/matmul.h"
 #include "runtime/reference/quantized_util.h"
 
@@ -278,6 +279,52 @@ void Conv2DQuantized(const Window& w, const T* input, const T* filter,
         }
         if (bias != nullptr) acc += bias[oc];
         out[oc] = static_cast<T>(q.Apply(acc, oc));
+      }
+    }
+  }
+}
+
+// Dynamic-range CONV_2D: `q` is the input quantized per batch (`row[b]` its
+// scale and zero point); the int32 sum of filter * (q - offset) over the
+// window (padding contributes nothing) is scaled back per batch and channel
+// (see HybridOutput). Output rows [row_begin, row_end).
+inline void Conv2DHybrid(const Window& w, const int8_t* q, const HybridRow* row,
+                         const int8_t* filter, const float* channel_scale,
+                         const float* bias, float act_min, float act_max,
+                         float* output, int64_t row_begin, int64_t row_end) {
+  const int filter_in_c = w.in_c / w.groups;
+  const int per_group = w.out_c / w.groups;
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const int64_t b = r / w.out_h;
+    const int32_t offset = row[b].offset;
+    const int oy = static_cast<int>(r % w.out_h);
+    const int y0 = oy * w.stride_h - w.pad_h;
+    for (int ox = 0; ox < w.out_w; ++ox) {
+      const int x0 = ox * w.stride_w - w.pad_w;
+      float* out = output + ((r * w.out_w) + ox) * w.out_c;
+      for (int oc = 0; oc < w.out_c; ++oc) {
+        const int group = oc / per_group;
+        int32_t acc = 0;
+        for (int ky = 0; ky < w.k_h; ++ky) {
+          const int y = y0 + ky * w.dil_h;
+          if (y < 0 || y >= w.in_h) continue;
+          for (int kx = 0; kx < w.k_w; ++kx) {
+            const int x = x0 + kx * w.dil_w;
+            if (x < 0 || x >= w.in_w) continue;
+            const int8_t* in = q + ((b * w.in_h + y) * w.in_w + x) * w.in_c +
+                               group * filter_in_c;
+            const int8_t* f =
+                filter +
+                ((static_cast<int64_t>(oc) * w.k_h + ky) * w.k_w + kx) *
+                    filter_in_c;
+            for (int ic = 0; ic < filter_in_c; ++ic) {
+              acc += static_cast<int32_t>(f[ic]) *
+                     (static_cast<int32_t>(in[ic]) - offset);
+            }
+          }
+        }
+        out[oc] = HybridOutput(acc, row[b].scale, channel_scale, oc, bias,
+                               act_min, act_max);
       }
     }
   }

@@ -93,4 +93,45 @@ void DepthwiseConv2DQuantized(const Window& w, const T* input, const T* filter,
   }
 }
 
+// Dynamic-range DEPTHWISE_CONV_2D (see Conv2DHybrid): int32 sums of filter *
+// (q - offset) over the window, scaled back per batch and channel. Output
+// rows [row_begin, row_end).
+inline void DepthwiseConv2DHybrid(const Window& w, const int8_t* q,
+                                  const HybridRow* row, const int8_t* filter,
+                                  const float* channel_scale, const float* bias,
+                                  float act_min, float act_max, float* output,
+                                  int64_t row_begin, int64_t row_end) {
+  const int mult = w.out_c / w.in_c;
+  std::vector<int32_t> acc(w.out_c);
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    const int64_t b = r / w.out_h;
+    const int32_t offset = row[b].offset;
+    const int oy = static_cast<int>(r % w.out_h);
+    const int y0 = oy * w.stride_h - w.pad_h;
+    for (int ox = 0; ox < w.out_w; ++ox) {
+      const int x0 = ox * w.stride_w - w.pad_w;
+      std::fill(acc.begin(), acc.end(), 0);
+      for (int ky = 0; ky < w.k_h; ++ky) {
+        const int y = y0 + ky * w.dil_h;
+        if (y < 0 || y >= w.in_h) continue;
+        for (int kx = 0; kx < w.k_w; ++kx) {
+          const int x = x0 + kx * w.dil_w;
+          if (x < 0 || x >= w.in_w) continue;
+          const int8_t* in = q + ((b * w.in_h + y) * w.in_w + x) * w.in_c;
+          const int8_t* f = filter + (ky * w.k_w + kx) * w.out_c;
+          for (int oc = 0; oc < w.out_c; ++oc) {
+            acc[oc] += static_cast<int32_t>(f[oc]) *
+                       (static_cast<int32_t>(in[oc / mult]) - offset);
+          }
+        }
+      }
+      float* out = output + ((r * w.out_w) + ox) * w.out_c;
+      for (int oc = 0; oc < w.out_c; ++oc) {
+        out[oc] = HybridOutput(acc[oc], row[b].scale, channel_scale, oc, bias,
+                               act_min, act_max);
+      }
+    }
+  }
+}
+
 }  // namespace k2l::runtime::reference

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "runtime/reference/hybrid.h"
 #include "runtime/reference/matmul.h"
 #include "runtime/reference/quantized_util.h"
 
@@ -64,6 +65,33 @@ void FullyConnectedQuantized(const T* input, const T* weights,
       }
       if (bias != nullptr) acc += bias[u];
       output[b * units + u] = static_cast<T>(q.Apply(acc, static_cast<int>(u)));
+    }
+  }
+}
+
+// Dynamic-range FULLY_CONNECTED: `q` holds the input rows quantized to int8
+// (`row[b]` their scale and zero point), the int32 sum of weights * (q -
+// offset) is scaled back per row and unit (see HybridOutput). Rows
+// [row_begin, row_end) and units [unit_begin, unit_end).
+inline void FullyConnectedHybrid(const int8_t* q, const HybridRow* row,
+                                 const int8_t* weights, const float* unit_scale,
+                                 const float* bias, int64_t depth,
+                                 int64_t units, float act_min, float act_max,
+                                 float* output, int64_t row_begin,
+                                 int64_t row_end, int64_t unit_begin,
+                                 int64_t unit_end) {
+  for (int64_t b = row_begin; b < row_end; ++b) {
+    const int8_t* in = q + b * depth;
+    const int32_t offset = row[b].offset;
+    for (int64_t u = unit_begin; u < unit_end; ++u) {
+      const int8_t* w = weights + u * depth;
+      int32_t acc = 0;
+      for (int64_t d = 0; d < depth; ++d) {
+        acc +=
+            static_cast<int32_t>(w[d]) * (static_cast<int32_t>(in[d]) - offset);
+      }
+      output[b * units + u] = HybridOutput(acc, row[b].scale, unit_scale, u,
+                                           bias, act_min, act_max);
     }
   }
 }
