@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 from ai_edge_litert.interpreter import Interpreter  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-CLI = REPO / "build" / "release" / "keras2litert"
+CLI = Path(os.environ.get("K2L_CLI", REPO / "build" / "release" / "keras2litert"))
 
 
 def mobilenet_v2():

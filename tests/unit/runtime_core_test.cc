@@ -2,6 +2,9 @@
 // the RESHAPE family of kernels.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <map>
+
 #include "runtime/kernels/register.h"
 #include "runtime/model_reader.h"
 #include "runtime_test_util.h"
@@ -11,9 +14,11 @@ namespace {
 
 using testing::OpModelBuilder;
 
-std::vector<uint8_t> ReshapeModel(Shape in_shape, std::vector<int32_t> to) {
+std::vector<uint8_t> ReshapeModel(Shape in_shape, std::vector<int32_t> to,
+                                  bool dynamic_batch = true) {
   OpModelBuilder b;
-  int x = b.AddInput(TensorType::FLOAT32, in_shape, {-1, in_shape[1]});
+  int x = b.AddInput(TensorType::FLOAT32, in_shape,
+                     {dynamic_batch ? -1 : in_shape[0], in_shape[1]});
   int s = b.AddConst(TensorType::INT32, {static_cast<int32_t>(to.size())}, to);
   int y = b.AddOutput(TensorType::FLOAT32);
   b.AddOp(fb::BuiltinOperator::RESHAPE, {x, s}, {y});
@@ -88,6 +93,49 @@ TEST(RuntimeCoreRejects, OutOfRangeTensorIndex) {
       << model.status().message();
 }
 
+TEST(RuntimeCoreRejects, OutOfRangeBufferIndex) {
+  OpModelBuilder b;
+  int x = b.AddInput(TensorType::FLOAT32, {1, 6});
+  int s = b.AddConst(TensorType::INT32, {2}, std::vector<int32_t>{3, 2});
+  b.ForceBufferIndex(s, 99);
+  int y = b.AddOutput(TensorType::FLOAT32);
+  b.AddOp(fb::BuiltinOperator::RESHAPE, {x, s}, {y});
+  auto model = LiteRTModel::Load(b.Finish());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(model.status().message().find("refers to buffer 99"),
+            std::string::npos)
+      << model.status().message();
+}
+
+TEST(RuntimeCore, PredictByNameAndSaveRoundTrip) {
+  auto bytes = ReshapeModel({1, 6}, {-1, 2, 3});
+  auto model = LiteRTModel::Load(bytes);
+  ASSERT_TRUE(model.ok());
+  // No signature: names are the main subgraph's tensor names.
+  std::map<std::string, NDArray> feeds = {
+      {"t0", NDArray::Of(TensorType::FLOAT32, {1, 6},
+                         std::vector<float>{1, 2, 3, 4, 5, 6})}};
+  auto out = model->Predict(feeds);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_EQ(out->count("t2"), 1u);
+  EXPECT_EQ(out->at("t2").shape, (Shape{1, 2, 3}));
+  auto wrong = model->Predict({{"nope", feeds.at("t0")}});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.status().message().find("'t0' was not given"),
+            std::string::npos);
+  EXPECT_NE(model->Predict(feeds, "serving_default")
+                .status()
+                .message()
+                .find("no signature 'serving_default'; it has: none"),
+            std::string::npos);
+  auto path = std::filesystem::temp_directory_path() / "k2l_save_test.tflite";
+  ASSERT_TRUE(model->Save(path.string()).ok());
+  auto again = LiteRTModel::Load(path.string());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->bytes(), bytes);
+  std::filesystem::remove(path);
+}
+
 TEST(RuntimeCoreRejects, BufferSmallerThanTensor) {
   OpModelBuilder b;
   int x = b.AddInput(TensorType::FLOAT32, {1, 6});
@@ -114,11 +162,28 @@ TEST(RuntimeCoreRejects, UnknownOpAtLoad) {
 }
 
 TEST(RuntimeCoreRejects, ReshapeToWrongElementCount) {
-  auto model = LiteRTModel::Load(ReshapeModel({1, 6}, {4, 2}));
+  // Static shapes: the error surfaces at load.
+  auto model = LiteRTModel::Load(ReshapeModel({1, 6}, {4, 2}, false));
   ASSERT_FALSE(model.ok());
   EXPECT_NE(model.status().message().find("RESHAPE (operator #0"),
             std::string::npos)
       << model.status().message();
+}
+
+TEST(RuntimeCore, DynamicModelPreparesAtItsRealShapes) {
+  // [?, 6] -> [4, 3]: impossible at the placeholder batch 1, right at
+  // batch 2; wrong again at batch 3, reported by Predict.
+  auto model = LiteRTModel::Load(ReshapeModel({1, 6}, {4, 3}));
+  ASSERT_TRUE(model.ok()) << model.status().message();
+  auto out = model->Predict(
+      {NDArray::Of(TensorType::FLOAT32, {2, 6}, std::vector<float>(12, 1.f))});
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ((*out)[0].shape, (Shape{4, 3}));
+  auto bad = model->Predict(
+      {NDArray::Of(TensorType::FLOAT32, {3, 6}, std::vector<float>(18, 1.f))});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("has 18 elements"), std::string::npos)
+      << bad.status().message();
 }
 
 }  // namespace

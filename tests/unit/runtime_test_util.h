@@ -59,6 +59,11 @@ class OpModelBuilder {
     tensors_[tensor].quant = {std::move(scale), std::move(zero_point), dim};
   }
   void SetVariable(int tensor) { tensors_[tensor].is_variable = true; }
+  // Points a tensor at buffer `index` regardless of what exists (for tests
+  // of corrupt files).
+  void ForceBufferIndex(int tensor, uint32_t index) {
+    tensors_[tensor].forced_buffer = index;
+  }
   void AddOp(fb::BuiltinOperator code, std::vector<int> inputs,
              std::vector<int> outputs,
              fb::BuiltinOptions options_type = fb::BuiltinOptions::NONE,
@@ -96,6 +101,7 @@ class OpModelBuilder {
     Shape signature;
     Quantization quant;
     bool is_variable;
+    int64_t forced_buffer = -1;
   };
   struct O {
     fb::BuiltinOperator code;
@@ -118,6 +124,7 @@ class OpModelBuilder {
         buffers.push_back(fb::CreateBuffer(fbb, fbb.CreateVector(t.data)));
         buffer = static_cast<uint32_t>(buffers.size() - 1);
       }
+      if (t.forced_buffer >= 0) buffer = static_cast<uint32_t>(t.forced_buffer);
       flatbuffers::Offset<fb::QuantizationParameters> q;
       if (!t.quant.empty()) {
         q = fb::CreateQuantizationParameters(
