@@ -188,3 +188,67 @@ TEST(RuntimeCore, DynamicModelPreparesAtItsRealShapes) {
 
 }  // namespace
 }  // namespace k2l::runtime
+
+namespace k2l::runtime {
+namespace {
+
+// EXPAND_DIMS and SQUEEZE move no data: the output holds the input's bytes
+// in a new shape, over random shapes and axes (exact).
+TEST(ReshapeFamily, ExpandDimsAndSqueezeOverRandomShapes) {
+  for (int iter = 0; iter < 20; ++iter) {
+    uint64_t seed = testing::TestSeed(300 + iter);
+    SCOPED_TRACE("seed=" + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    int rank = std::uniform_int_distribution<int>(0, 4)(rng);
+    Shape shape = testing::RandomShape(rng, rank, 1, 3);
+    int axis = std::uniform_int_distribution<int>(-rank - 1, rank)(rng);
+    auto values = testing::RandomFloats(rng, NumElements(shape));
+    NDArray in = NDArray::Of(TensorType::FLOAT32, shape, values);
+
+    OpModelBuilder e;
+    int x = e.AddInput(TensorType::FLOAT32, shape);
+    int a = e.AddConst(TensorType::INT32, {}, std::vector<int32_t>{axis});
+    int y = e.AddOutput(TensorType::FLOAT32);
+    e.AddOp(fb::BuiltinOperator::EXPAND_DIMS, {x, a}, {y});
+    auto expanded = testing::RunOrFail(e.Finish(), {in});
+    ASSERT_EQ(expanded.size(), 1u);
+    Shape want = shape;
+    want.insert(want.begin() + (axis < 0 ? axis + rank + 1 : axis), 1);
+    EXPECT_EQ(expanded[0].shape, want);
+    EXPECT_EQ(expanded[0].data, in.data);
+
+    // Squeezing every 1 (no squeeze_dims) removes them all.
+    OpModelBuilder s;
+    int sx = s.AddInput(TensorType::FLOAT32, want);
+    int sy = s.AddOutput(TensorType::FLOAT32);
+    s.AddOp(fb::BuiltinOperator::SQUEEZE, {sx}, {sy});
+    auto squeezed = testing::RunOrFail(s.Finish(), {expanded[0]});
+    ASSERT_EQ(squeezed.size(), 1u);
+    Shape no_ones;
+    for (int32_t d : want)
+      if (d != 1) no_ones.push_back(d);
+    EXPECT_EQ(squeezed[0].shape, no_ones);
+    EXPECT_EQ(squeezed[0].data, in.data);
+  }
+}
+
+TEST(ReshapeFamilyRejects, SqueezeOfADimensionThatIsNotOne) {
+  OpModelBuilder b;
+  int x = b.AddInput(TensorType::FLOAT32, {2, 3});
+  int y = b.AddOutput(TensorType::FLOAT32);
+  b.AddOp(fb::BuiltinOperator::SQUEEZE, {x}, {y},
+          fb::BuiltinOptions::SqueezeOptions, [](testing::FBB& f) {
+            return fb::CreateSqueezeOptions(
+                       f, f.CreateVector(std::vector<int32_t>{1}))
+                .Union();
+          });
+  auto model = LiteRTModel::Load(b.Finish());
+  ASSERT_FALSE(model.ok());
+  EXPECT_NE(
+      model.status().message().find("cannot squeeze axis 1 of shape [2, 3]"),
+      std::string::npos)
+      << model.status().message();
+}
+
+}  // namespace
+}  // namespace k2l::runtime
