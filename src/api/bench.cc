@@ -56,40 +56,23 @@ Result<BenchResult> BenchModel(const std::string& tflite_path,
 
   // One run through the same path as `run` (seeded random inputs) sets the
   // inputs; the timed loop then invokes the subgraph alone.
-  RunOptions run;
-  run.signature_key = options.signature_key;
-  run.num_threads = options.num_threads;
-  int subgraph = 0;
-  auto sigs = model.signatures();
-  std::map<std::string, runtime::NDArray> feeds;
+  K2L_ASSIGN_OR_RETURN(runtime::SignatureInfo entry,
+                       model.ResolveEntry(options.signature_key));
+  const int subgraph = entry.subgraph;
+  runtime::Subgraph& inputs_of = model.interpreter().subgraph(subgraph);
+  std::mt19937_64 rng(0);
   std::vector<runtime::NDArray> ordered;
-  if (!sigs.empty() || !options.signature_key.empty()) {
-    const runtime::SignatureInfo* sig = nullptr;
-    for (const auto& s : sigs)
-      if (!sig &&
-          (options.signature_key.empty() || s.key == options.signature_key))
-        sig = &s;
-    if (sig == nullptr) {
-      return Status::Invalid("'" + tflite_path + "' has no signature '" +
-                             options.signature_key + "'");
-    }
-    subgraph = sig->subgraph;
-    runtime::Subgraph& sg = model.interpreter().subgraph(subgraph);
-    std::mt19937_64 rng(0);
-    for (const auto& [name, index] : sig->inputs) {
-      const runtime::Tensor& t = sg.tensor(index);
-      feeds[name] = RandomInput(t.type, t.shape, rng);
-    }
-    t0 = std::chrono::steady_clock::now();
-    K2L_RETURN_IF_ERROR(model.Predict(feeds, sig->key).status());
+  for (const auto& [name, index] : entry.inputs) {
+    const runtime::Tensor& t = inputs_of.tensor(index);
+    ordered.push_back(RandomInput(t.type, t.shape, rng));
+  }
+  t0 = std::chrono::steady_clock::now();
+  if (!entry.key.empty()) {
+    std::map<std::string, runtime::NDArray> feeds;
+    for (size_t i = 0; i < ordered.size(); ++i)
+      feeds[entry.inputs[i].first] = std::move(ordered[i]);
+    K2L_RETURN_IF_ERROR(model.Predict(feeds, entry.key).status());
   } else {
-    runtime::Subgraph& sg = model.interpreter().subgraph(0);
-    std::mt19937_64 rng(0);
-    for (int i : sg.inputs()) {
-      const runtime::Tensor& t = sg.tensor(i);
-      ordered.push_back(RandomInput(t.type, t.shape, rng));
-    }
-    t0 = std::chrono::steady_clock::now();
     K2L_RETURN_IF_ERROR(model.Predict(ordered).status());
   }
   r.first_run_ms = MsSince(t0);

@@ -89,31 +89,12 @@ Result<RunResult> RunModel(const std::string& tflite_path,
                        runtime::LiteRTModel::Load(
                            tflite_path, {std::max(1, options.num_threads)}));
   RunResult result;
-  auto sigs = model.signatures();
-  // Input names and their current tensors.
-  std::vector<std::pair<std::string, int>> in_map;
-  int subgraph = 0;
-  if (!sigs.empty() || !options.signature_key.empty()) {
-    const runtime::SignatureInfo* sig = nullptr;
-    std::string keys;
-    for (const auto& s : sigs) {
-      keys += (keys.empty() ? "" : ", ") + s.key;
-      if (!sig &&
-          (options.signature_key.empty() || s.key == options.signature_key))
-        sig = &s;
-    }
-    if (sig == nullptr) {
-      return Status::Invalid(
-          "'" + tflite_path + "' has no signature '" + options.signature_key +
-          "'; it has: " + (keys.empty() ? std::string("none") : keys));
-    }
-    result.signature_key = sig->key;
-    in_map = sig->inputs;
-    subgraph = sig->subgraph;
-  } else {
-    for (const auto& d : model.input_details())
-      in_map.emplace_back(d.name, d.index);
-  }
+  // Input names and their tensors.
+  K2L_ASSIGN_OR_RETURN(runtime::SignatureInfo entry,
+                       model.ResolveEntry(options.signature_key));
+  result.signature_key = entry.key;
+  const auto& in_map = entry.inputs;
+  const int subgraph = entry.subgraph;
   std::string names;
   for (const auto& p : in_map) names += (names.empty() ? "" : ", ") + p.first;
 
@@ -151,11 +132,8 @@ Result<RunResult> RunModel(const std::string& tflite_path,
   std::vector<std::pair<std::string, NDArray>> outputs;
   if (!result.signature_key.empty()) {
     K2L_ASSIGN_OR_RETURN(auto outs, model.Predict(feeds, result.signature_key));
-    for (const auto& s : sigs) {
-      if (s.key != result.signature_key) continue;
-      for (const auto& [name, idx] : s.outputs)
-        outputs.emplace_back(name, std::move(outs[name]));
-    }
+    for (const auto& [name, idx] : entry.outputs)
+      outputs.emplace_back(name, std::move(outs[name]));
   } else {
     std::vector<NDArray> ordered;
     for (const auto& [name, idx] : in_map) ordered.push_back(feeds[name]);

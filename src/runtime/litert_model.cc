@@ -176,32 +176,10 @@ Result<std::vector<NDArray>> LiteRTModel::Predict(
 Result<std::map<std::string, NDArray>> LiteRTModel::Predict(
     const std::map<std::string, NDArray>& inputs,
     const std::string& signature_key) {
-  std::vector<std::pair<std::string, int>> in_map, out_map;
-  int subgraph = 0;
-  auto sigs = signatures();
-  if (!signature_key.empty() || !sigs.empty()) {
-    const SignatureInfo* found = nullptr;
-    std::string keys;
-    for (const auto& s : sigs) {
-      keys += (keys.empty() ? "" : ", ") + s.key;
-      if (signature_key.empty() || s.key == signature_key) {
-        found = &s;
-        break;
-      }
-    }
-    if (found == nullptr) {
-      return Status::Invalid(
-          "the model has no signature '" + signature_key +
-          "'; it has: " + (keys.empty() ? std::string("none") : keys));
-    }
-    in_map = found->inputs;
-    out_map = found->outputs;
-    subgraph = found->subgraph;
-  } else {
-    Subgraph& sg = interp_->subgraph(0);
-    for (int i : sg.inputs()) in_map.emplace_back(sg.tensor(i).name, i);
-    for (int i : sg.outputs()) out_map.emplace_back(sg.tensor(i).name, i);
-  }
+  K2L_ASSIGN_OR_RETURN(SignatureInfo entry, ResolveEntry(signature_key));
+  const auto& in_map = entry.inputs;
+  const auto& out_map = entry.outputs;
+  const int subgraph = entry.subgraph;
   std::vector<int> ins, outs;
   std::vector<const NDArray*> values;
   std::string names;
@@ -233,6 +211,25 @@ Result<std::map<std::string, NDArray>> LiteRTModel::Predict(
   for (size_t i = 0; i < out_map.size(); ++i)
     result[out_map[i].first] = std::move(arrays[i]);
   return result;
+}
+
+Result<SignatureInfo> LiteRTModel::ResolveEntry(const std::string& key) const {
+  auto sigs = signatures();
+  if (key.empty() && sigs.empty()) {
+    SignatureInfo main;
+    Subgraph& sg = interp_->subgraph(0);
+    for (int i : sg.inputs()) main.inputs.emplace_back(sg.tensor(i).name, i);
+    for (int i : sg.outputs()) main.outputs.emplace_back(sg.tensor(i).name, i);
+    return main;
+  }
+  std::string keys;
+  for (const auto& s : sigs) {
+    if (key.empty() || s.key == key) return s;
+    keys += (keys.empty() ? "" : ", ") + s.key;
+  }
+  return Status::Invalid("the model has no signature '" + key + "'; it has: " +
+                         (keys.empty() ? std::string("none") : keys) +
+                         ". Name one of those, or none to run the first");
 }
 
 Status LiteRTModel::Save(const std::string& path) const {

@@ -84,6 +84,11 @@ class LiteRTModel {
       const std::map<std::string, NDArray>& inputs,
       const std::string& signature_key = "");
 
+  // The entry point a run by name uses: the signature `key`, or with an
+  // empty key the first signature; a model without signatures has one
+  // unnamed entry, the main subgraph, named by its tensors.
+  Result<SignatureInfo> ResolveEntry(const std::string& key) const;
+
   // Writes the model's bytes atomically.
   Status Save(const std::string& path) const;
   const std::vector<uint8_t>& bytes() const { return file_->bytes(); }
