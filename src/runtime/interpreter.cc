@@ -140,7 +140,6 @@ Status Subgraph::Build(const ModelFile& file, const OpResolver& resolver) {
       } else {
         t.SetConstant(data.data);
       }
-      t.has_value = true;
     }
   }
   if (sg->inputs()) inputs_.assign(sg->inputs()->begin(), sg->inputs()->end());

@@ -104,8 +104,6 @@ class OpResolver {
  public:
   Status Add(const KernelRegistration& reg);
   const KernelRegistration* Find(fb::BuiltinOperator code, int version) const;
-  // Every registered builtin code.
-  std::vector<fb::BuiltinOperator> Codes() const;
 
  private:
   std::vector<KernelRegistration> regs_;

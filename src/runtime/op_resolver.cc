@@ -33,16 +33,6 @@ const KernelRegistration* OpResolver::Find(fb::BuiltinOperator code,
   return nullptr;
 }
 
-std::vector<fb::BuiltinOperator> OpResolver::Codes() const {
-  std::vector<fb::BuiltinOperator> out;
-  for (const auto& r : regs_) {
-    if (std::find(out.begin(), out.end(), r.code) == out.end())
-      out.push_back(r.code);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 const OpResolver& BuiltinKernels() {
   static const OpResolver* resolver = [] {
     auto* r = new OpResolver();

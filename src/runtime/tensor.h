@@ -82,8 +82,6 @@ class Tensor {
   void SetConstant(const uint8_t* bytes) { constant_ = bytes; }
   // Sets the shape and makes room for it in owned storage.
   void Allocate(Shape new_shape);
-  // Whether a value exists yet: a constant, or written during this run.
-  bool has_value = false;
   // Its shape is only known once its producer runs.
   bool dynamic = false;
 
