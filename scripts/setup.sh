@@ -33,5 +33,10 @@ if ! cmp -s requirements-test.txt "$stamp"; then
   cp requirements-test.txt "$stamp"
 fi
 
-cmake --preset release >/dev/null
-cmake --build --preset release -j2
+# One build serves everything: pip builds and installs the package (the
+# Python module, the facade and the `keras2litert` command) through
+# scikit-build-core in build/release, with the unit tests switched on, so
+# CTest and the CLI-based tests use the same build. Incremental when built.
+.venv/bin/python -m pip install --no-build-isolation --no-deps -q \
+  -Cbuild-dir=build/release -Ccmake.define.K2L_BUILD_TESTS=ON \
+  -Cbuild.tool-args=-j2 -Cbuild.verbose=false -Cinstall.strip=false .

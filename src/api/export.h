@@ -1,19 +1,31 @@
 // The library entry point: a Keras model file in, a LiteRT file out.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/status.h"
+#include "frontend/keras/model_lowering.h"
 
 namespace k2l {
+
+// One entry of a user's input signature (Keras `input_signature`): a name
+// (or none, for by position), a dtype and a shape, kDynamic for None.
+using InputSpec = keras::InputOverride;
 
 struct ExportOptions {
   // Called with (pass name, IR listing) after lowering and after each pass.
   std::function<void(const std::string&, const std::string&)> dump_ir;
+  // Overrides of the model's input shapes; see keras::InputOverride.
+  std::vector<InputSpec> input_signature;
+  // Called as the export goes: (stage, done, total). Stages are "read",
+  // "lower" (per layer), "optimize" (per pass) and "write".
+  std::function<void(const std::string& stage, int done, int total)> progress;
 };
 
 struct PortInfo {
@@ -41,5 +53,25 @@ struct ExportReport {
 Result<ExportReport> ExportLiteRT(const std::string& source,
                                   const std::string& output,
                                   const ExportOptions& options = {});
+
+// The same, from a `.keras` zip or legacy `.h5` held in memory (what
+// `keras.saving.save_model` writes to a BytesIO). `name` is used in
+// messages. The same model gives the same file as from its path.
+Result<ExportReport> ExportLiteRTFromBytes(std::span<const uint8_t> bytes,
+                                           const std::string& name,
+                                           const std::string& output,
+                                           const ExportOptions& options = {});
+
+// "1.5 KiB", "12.34 MiB".
+std::string HumanBytes(size_t n);
+
+// The summary `convert` prints: file size, signature, ops, time per stage,
+// notes and warnings.
+std::string FormatSummary(const std::string& output,
+                          const ExportReport& report);
+
+// The progress line `convert` draws on a terminal, e.g.
+// "[#########-----------]  45% lower 9/20".
+std::string FormatProgress(const std::string& stage, int done, int total);
 
 }  // namespace k2l

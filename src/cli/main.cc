@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <unistd.h>
 
 #include "api/bench.h"
 #include "api/cost.h"
@@ -21,41 +22,47 @@ int Fail(const k2l::Status& s) {
   return s.code() == k2l::StatusCode::kInvalidInput ? 2 : 1;
 }
 
-std::string HumanBytes(size_t n) {
-  char buf[32];
-  if (n >= (1u << 20)) {
-    std::snprintf(buf, sizeof buf, "%.2f MiB", n / 1048576.0);
-  } else if (n >= 1024) {
-    std::snprintf(buf, sizeof buf, "%.1f KiB", n / 1024.0);
-  } else {
-    std::snprintf(buf, sizeof buf, "%zu B", n);
-  }
-  return buf;
-}
 
-void PrintSummary(const std::string& out, const k2l::ExportReport& r) {
-  std::cout << "wrote " << out << " (" << HumanBytes(r.file_bytes) << ", "
-            << HumanBytes(r.constant_bytes) << " of weights) from a "
-            << r.source_format << "\n";
-  std::cout << "signature 'serving_default':\n";
-  for (const auto& p : r.inputs)
-    std::cout << "  input  " << p.name << ": " << p.type << "\n";
-  for (const auto& p : r.outputs)
-    std::cout << "  output " << p.name << ": " << p.type << "\n";
-  int total = 0;
-  for (const auto& [n, c] : r.op_counts) total += c;
-  std::cout << "ops (" << total << ", builtin only):";
-  for (const auto& [n, c] : r.op_counts) std::cout << " " << n << "x" << c;
-  std::cout << "\ntime:";
-  double sum = 0;
-  for (const auto& [stage, ms] : r.stage_ms) {
-    std::printf(" %s %.1f ms,", stage.c_str(), ms);
-    sum += ms;
+// Parses `NAME=D0,D1,...` (or `D0,D1,...` for the only input), with `?` or
+// `-1` (or `None`) for a dynamic dimension.
+k2l::Result<k2l::InputSpec> ParseInputShape(const std::string& spec) {
+  k2l::InputSpec in;
+  std::string dims = spec;
+  size_t eq = spec.find('=');
+  if (eq != std::string::npos) {
+    in.name = spec.substr(0, eq);
+    dims = spec.substr(eq + 1);
   }
-  std::printf(" total %.1f ms\n", sum);
-  std::fflush(stdout);
-  for (const auto& n : r.notes) std::cout << "note: " << n << "\n";
-  for (const auto& w : r.warnings) std::cout << "warning: " << w << "\n";
+  k2l::ir::Shape shape;
+  size_t pos = 0;
+  while (pos <= dims.size()) {
+    size_t comma = dims.find(',', pos);
+    std::string d = dims.substr(pos, comma == std::string::npos
+                                         ? std::string::npos
+                                         : comma - pos);
+    if (d == "?" || d == "-1" || d == "None") {
+      shape.push_back(k2l::ir::kDynamic);
+    } else {
+      size_t used = 0;
+      long long v = -1;
+      try {
+        v = std::stoll(d, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (d.empty() || used != d.size() || v < 1) {
+        return k2l::Status::Invalid(
+            "--input-shape '" + spec + "': '" + d +
+            "' is not a dimension. Write NAME=D0,D1,... with positive "
+            "integers, or ? for a dynamic dimension (e.g. x=1,224,224,3)");
+      }
+      shape.push_back(v);
+    }
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  in.shape = shape;
+  return in;
 }
 
 }  // namespace
@@ -67,6 +74,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   std::string src, out;
+  std::vector<std::string> input_shapes;
   bool dump_ir = false, quiet = false;
   auto* convert =
       app.add_subcommand("convert", "Convert a Keras model to .tflite");
@@ -78,6 +86,11 @@ int main(int argc, char** argv) {
   convert->add_flag("--dump-ir", dump_ir,
                     "Print the IR after each pass (stderr)");
   convert->add_flag("-q,--quiet", quiet, "Print nothing on success");
+  convert->add_option(
+      "--input-shape", input_shapes,
+      "NAME=D0,D1,... fixes an input's shape (? for dynamic); NAME may be "
+      "left out for a model with one input. Dimensions the model fixes "
+      "cannot change");
 
   std::string file;
   auto* inspect = app.add_subcommand("inspect", "Describe any .tflite file");
@@ -133,9 +146,34 @@ int main(int argc, char** argv) {
         std::cerr << "=== IR after " << pass << " ===\n" << text;
       };
     }
+    for (const auto& spec : input_shapes) {
+      auto in = ParseInputShape(spec);
+      if (!in.ok()) return Fail(in.status());
+      options.input_signature.push_back(*in);
+    }
+    if (input_shapes.size() > 1) {
+      for (const auto& in : options.input_signature) {
+        if (in.name.empty()) {
+          return Fail(k2l::Status::Invalid(
+              "--input-shape without a NAME= is only allowed for a model "
+              "with one input; name each input (e.g. --input-shape "
+              "x=1,10 --input-shape y=1,5)"));
+        }
+      }
+    }
+    // A progress bar on a terminal, redrawn in place on stderr.
+    bool bar = !quiet && isatty(fileno(stderr));
+    if (bar) {
+      options.progress = [](const std::string& stage, int done, int total) {
+        std::fprintf(stderr, "\r%-60s",
+                     k2l::FormatProgress(stage, done, total).c_str());
+        std::fflush(stderr);
+      };
+    }
     auto report = k2l::ExportLiteRT(src, out, options);
+    if (bar) std::fprintf(stderr, "\r%-60s\r", "");
     if (!report.ok()) return Fail(report.status());
-    if (!quiet) PrintSummary(out, *report);
+    if (!quiet) std::cout << k2l::FormatSummary(out, *report) << std::flush;
     return 0;
   }
   if (*layers) {
@@ -211,10 +249,10 @@ int main(int argc, char** argv) {
         "  p90         %9.3f ms\n"
         "  mean        %9.3f ms\n"
         "  peak memory %s (process RSS)\n",
-        bench_file.c_str(), HumanBytes(r->model_bytes).c_str(), bench_threads,
+        bench_file.c_str(), k2l::HumanBytes(r->model_bytes).c_str(), bench_threads,
         bench_threads == 1 ? "" : "s", bench_runs, bench_warmup, r->load_ms,
         r->first_run_ms, r->min_ms, r->median_ms, r->p90_ms, r->mean_ms,
-        HumanBytes(r->peak_rss_bytes).c_str());
+        k2l::HumanBytes(r->peak_rss_bytes).c_str());
     return 0;
   }
   if (*inspect) {

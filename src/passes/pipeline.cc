@@ -2,6 +2,8 @@
 
 #include "passes/pass.h"
 
+#include <iterator>
+
 namespace k2l::passes {
 
 namespace {
@@ -36,6 +38,8 @@ Status RunOnAll(const Pass& p, ir::Graph& g) {
   return run(g);
 }
 }  // namespace
+
+int NumPasses() { return int(std::size(kPipeline)); }
 
 Status RunPipeline(ir::Graph& g, const PipelineOptions& options) {
   for (int i = 1; i <= g.num_subgraphs(); ++i) {

@@ -16,4 +16,7 @@ struct PipelineOptions {
 
 Status RunPipeline(ir::Graph& g, const PipelineOptions& options);
 
+// How many passes RunPipeline runs (for progress reports).
+int NumPasses();
+
 }  // namespace k2l::passes

@@ -185,6 +185,16 @@ Result<std::map<std::string, NDArray>> LiteRTModel::Predict(
   std::string names;
   for (const auto& [name, idx] : in_map)
     names += (names.empty() ? "" : ", ") + name;
+  // A name the model does not have first: it is usually a misspelling of
+  // the one that then seems missing.
+  for (const auto& [name, v] : inputs) {
+    bool known = false;
+    for (const auto& p : in_map) known |= p.first == name;
+    if (!known) {
+      return Status::Invalid("the model has no input named '" + name +
+                             "'; it takes: " + names);
+    }
+  }
   for (const auto& [name, idx] : in_map) {
     auto it = inputs.find(name);
     if (it == inputs.end()) {
@@ -195,14 +205,6 @@ Result<std::map<std::string, NDArray>> LiteRTModel::Predict(
     }
     ins.push_back(idx);
     values.push_back(&it->second);
-  }
-  for (const auto& [name, v] : inputs) {
-    bool known = false;
-    for (const auto& p : in_map) known |= p.first == name;
-    if (!known) {
-      return Status::Invalid("the model has no input named '" + name +
-                             "'; it takes: " + names);
-    }
   }
   for (const auto& p : out_map) outs.push_back(p.second);
   K2L_ASSIGN_OR_RETURN(auto arrays,

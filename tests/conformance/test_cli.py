@@ -2,6 +2,7 @@
 from pathlib import Path
 
 import keras
+import pytest
 
 from harness import REPO, run_cli
 
@@ -23,6 +24,35 @@ def test_convert_prints_summary(tmp_path):
     assert "output logits: float32[?, 2]" in proc.stdout
     for stage in ("read", "lower", "optimize", "write"):
         assert f" {stage} " in proc.stdout
+
+
+def test_input_shape_fixes_dimensions(tmp_path):
+    out = tmp_path / "m.tflite"
+    proc = run_cli("convert", _model(tmp_path), "-o", out,
+                   "--input-shape", "features=3,4", check=True)
+    assert "input  features: float32[3, 4]" in proc.stdout
+    # Unnamed is fine for the only input; ? keeps a dimension dynamic.
+    proc = run_cli("convert", _model(tmp_path), "-o", out,
+                   "--input-shape", "?,4", check=True)
+    assert "input  features: float32[?, 4]" in proc.stdout
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--input-shape", "features=1,5"],
+     "gives dimension 1 as 5 but the model fixes it to 4"),
+    (["--input-shape", "1,4,1"], "has rank 3"),
+    (["--input-shape", "other=1,4"], "names 'other', which is not an input"),
+    (["--input-shape", "features=1,x"], "'x' is not a dimension"),
+    (["--input-shape", "features=0,4"], "'0' is not a dimension"),
+    (["--input-shape", "1,4", "--input-shape", "features=1,4"],
+     "only allowed for a model with one input"),
+])
+def test_input_shape_rejections(tmp_path, args, fragment):
+    out = tmp_path / "m.tflite"
+    proc = run_cli("convert", _model(tmp_path), "-o", out, *args)
+    assert proc.returncode == 2, proc.stderr
+    assert fragment in proc.stderr
+    assert not out.exists()
 
 
 def test_dump_ir_shows_each_pass(tmp_path):

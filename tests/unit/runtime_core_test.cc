@@ -119,9 +119,15 @@ TEST(RuntimeCore, PredictByNameAndSaveRoundTrip) {
   ASSERT_TRUE(out.ok()) << out.status().message();
   ASSERT_EQ(out->count("t2"), 1u);
   EXPECT_EQ(out->at("t2").shape, (Shape{1, 2, 3}));
+  // A misspelt name is reported as such, before the input it misses.
   auto wrong = model->Predict({{"nope", feeds.at("t0")}});
   ASSERT_FALSE(wrong.ok());
-  EXPECT_NE(wrong.status().message().find("'t0' was not given"),
+  EXPECT_NE(wrong.status().message().find("no input named 'nope'; it takes: t0"),
+            std::string::npos)
+      << wrong.status().message();
+  auto missing = model->Predict(std::map<std::string, NDArray>{});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("'t0' was not given"),
             std::string::npos);
   EXPECT_NE(model->Predict(feeds, "serving_default")
                 .status()

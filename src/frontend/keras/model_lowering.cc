@@ -9,6 +9,7 @@
 // built-in node too, so their indices are one higher for such layers.
 #include "frontend/keras/model_lowering.h"
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -206,8 +207,44 @@ Status FlattenStructure(const json& j, const std::string& key,
 
 class Lowerer {
  public:
-  Lowerer(ir::Graph& g, const Registry& reg, const WeightStore* weights)
-      : g_(g), reg_(reg), weights_(weights) {}
+  Lowerer(ir::Graph& g, const Registry& reg, const WeightStore* weights,
+          const LoweringOptions& options, int total_layers)
+      : g_(g),
+        reg_(reg),
+        weights_(weights),
+        options_(options),
+        total_layers_(total_layers) {}
+
+  // After lowering: every override must have met its input.
+  Status CheckOverridesUsed() const {
+    const auto& ovs = options_.inputs;
+    if (ovs.empty()) return Status::Ok();
+    std::string names;
+    for (const std::string& n : input_ports_)
+      names += (names.empty() ? "'" : ", '") + n + "'";
+    if (ovs[0].name.empty()) {
+      if (ovs.size() != input_ports_.size()) {
+        return Status::Invalid(
+            "input_signature has " + std::to_string(ovs.size()) +
+            " entr" + (ovs.size() == 1 ? "y" : "ies") + " but the model has " +
+            std::to_string(input_ports_.size()) + " input" +
+            (input_ports_.size() == 1 ? "" : "s") + " (" + names +
+            "). Give one InputSpec per input, in the model's input order, or "
+            "a dict keyed by input name");
+      }
+      return Status::Ok();
+    }
+    for (const InputOverride& o : ovs) {
+      if (std::find(input_ports_.begin(), input_ports_.end(), o.name) ==
+          input_ports_.end()) {
+        return Status::Invalid("input_signature names '" + o.name +
+                               "', which is not an input of the model. Its "
+                               "inputs are " +
+                               names + "; key the signature by these names");
+      }
+    }
+    return Status::Ok();
+  }
 
   // Lowers `model` (an entry with class_name and config). Without `inputs`,
   // the model's inputs become graph inputs (the top level).
@@ -244,7 +281,7 @@ class Lowerer {
     for (const json& d : shape) {
       s.push_back(d.is_number_integer() ? d.get<int64_t>() : ir::kDynamic);
     }
-    s[0] = ir::kDynamic;  // the batch is always resizable
+    s[0] = ir::kDynamic;  // the batch is resizable unless the user fixes it
     if (c.value("sparse", false) || c.value("ragged", false)) {
       return Status::Invalid(where +
                              " is sparse or ragged, which LiteRT "
@@ -252,12 +289,53 @@ class Lowerer {
     }
     K2L_ASSIGN_OR_RETURN(ir::DType dt,
                          ParseDType(c.value("dtype", json("float32")), where));
+    size_t position = input_ports_.size();
+    input_ports_.push_back(port);
+    const InputOverride* ov = FindOverride(port, position);
+    if (ov != nullptr) {
+      std::string sig = "input_signature for input '" + port + "'";
+      if (ov->shape) {
+        const ir::Shape& o = *ov->shape;
+        if (o.size() != s.size()) {
+          return Status::Invalid(
+              sig + " has rank " + std::to_string(o.size()) + " " +
+              ir::ShapeToString(o) + " but the model's input has rank " +
+              std::to_string(s.size()) + " " + ir::ShapeToString(s) +
+              ". Give a shape of rank " + std::to_string(s.size()) +
+              " with the batch first");
+        }
+        for (size_t i = 1; i < s.size(); ++i) {
+          if (s[i] != ir::kDynamic && o[i] != s[i]) {
+            return Status::Invalid(
+                sig + " gives dimension " + std::to_string(i) + " as " +
+                (o[i] == ir::kDynamic ? std::string("None")
+                                      : std::to_string(o[i])) +
+                " but the model fixes it to " + std::to_string(s[i]) +
+                ": its weights are built for that size. Use " +
+                std::to_string(s[i]) + " there");
+          }
+        }
+        s = o;
+      }
+      if (!ov->dtype.empty()) {
+        K2L_ASSIGN_OR_RETURN(ir::DType odt, ParseDType(json(ov->dtype), sig));
+        if (odt != dt) {
+          return Status::Invalid(
+              sig + " gives dtype " + std::string(ir::DTypeName(odt)) +
+              " but the model's Input is " + std::string(ir::DTypeName(dt)) +
+              ". The converter inserts no casts; give " +
+              std::string(ir::DTypeName(dt)) +
+              " or change the Input's dtype in the model");
+        }
+      }
+    }
     return g_.AddInput(port, dt, s);
   }
 
   Result<std::vector<ir::ValueId>> CallLayer(
       const json& layer, const WeightPath& path, std::vector<ir::ValueId> ins,
       KwargTensors kw_ins, const json& args, const json& kwargs) {
+    LayerDone();
     std::string cls = ClassName(layer);
     std::string name = LayerName(layer);
     // Masks are tracked in every file: Keras 3 records a `mask` argument
@@ -610,9 +688,33 @@ class Lowerer {
     return result;
   }
 
+  const InputOverride* FindOverride(const std::string& port,
+                                    size_t position) const {
+    const auto& ovs = options_.inputs;
+    if (ovs.empty()) return nullptr;
+    if (ovs[0].name.empty()) {
+      return position < ovs.size() ? &ovs[position] : nullptr;
+    }
+    for (const InputOverride& o : ovs) {
+      if (o.name == port) return &o;
+    }
+    return nullptr;
+  }
+
+  void LayerDone() {
+    if (!options_.on_layer) return;
+    layers_done_ = std::min(layers_done_ + 1, total_layers_);
+    options_.on_layer(layers_done_, total_layers_);
+  }
+
   ir::Graph& g_;
   const Registry& reg_;
   const WeightStore* weights_;
+  const LoweringOptions& options_;
+  int total_layers_ = 0;
+  int layers_done_ = 0;
+  // Top-level input ports in the order they were made.
+  std::vector<std::string> input_ports_;
   // The Keras mask riding beside each masked value, where the file leaves
   // masks implicit (Sequential models, tf.keras files).
   std::map<ir::ValueId, ir::ValueId> mask_of_;
@@ -630,8 +732,24 @@ class Lowerer {
 
 }  // namespace
 
+namespace {
+// Layers in a config, nested models' layers included.
+int CountLayers(const json& layers) {
+  int n = 0;
+  if (!layers.is_array()) return 0;
+  for (const json& l : layers) {
+    if (ClassName(l) != "InputLayer") ++n;
+    if (l.is_object() && l.contains("config") && l["config"].is_object()) {
+      n += CountLayers(LayerList(l["config"]));
+    }
+  }
+  return n;
+}
+}  // namespace
+
 Result<ir::Graph> LowerKerasModel(const ModelSource& source,
-                                  const Registry& registry) {
+                                  const Registry& registry,
+                                  const LoweringOptions& options) {
   const json& model = source.config;
   if (!model.is_object() || !model.contains("class_name")) {
     return Status::Invalid(
@@ -668,9 +786,21 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
         "\nReplace them with supported layers (see docs/supported_layers.md)");
   }
 
+  const auto& ovs = options.inputs;
+  for (const InputOverride& o : ovs) {
+    if (o.name.empty() != ovs[0].name.empty()) {
+      return Status::Invalid(
+          "input_signature mixes named and positional entries. Give either a "
+          "list (one InputSpec per input, in order) or a dict keyed by input "
+          "name");
+    }
+  }
+
   ir::Graph g;
-  Lowerer lowerer(g, registry, source.weights.get());
+  Lowerer lowerer(g, registry, source.weights.get(), options,
+                  std::max(1, CountLayers(LayerList(top_cfg))));
   K2L_ASSIGN_OR_RETURN(auto outs, lowerer.Lower(model, {}, nullptr));
+  K2L_RETURN_IF_ERROR(lowerer.CheckOverridesUsed());
   std::set<std::string> used;
   for (auto& [name, id] : outs) {
     std::string n = name;
