@@ -26,11 +26,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.k2l-requirements
-if ! cmp -s requirements-test.txt "$stamp"; then
-  echo "setup: installing pinned Python packages (requirements-test.txt)"
+if ! cat requirements-test.txt requirements-nodeps.txt | cmp -s - "$stamp"; then
+  echo "setup: installing pinned Python packages (requirements-*.txt)"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements-test.txt
-  cp requirements-test.txt "$stamp"
+  .venv/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt
+  cat requirements-test.txt requirements-nodeps.txt > "$stamp"
 fi
 
 # One build serves everything: pip builds and installs the package (the

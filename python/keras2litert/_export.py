@@ -7,6 +7,7 @@ import dataclasses
 import io
 import os
 import sys
+import tempfile
 from typing import Any
 
 from keras2litert import _core
@@ -23,7 +24,8 @@ _NOT_YET = {
     "inference_output_type": "quantized model outputs",
     "experimental_new_quantizer": "quantization",
 }
-_ACCEPTED = ("input_signature", "verbose", "dump_ir", "allow_custom_ops")
+_ACCEPTED = ("input_signature", "verbose", "dump_ir", "allow_custom_ops",
+             "sequence_length")
 
 
 @dataclasses.dataclass
@@ -131,6 +133,12 @@ def _check_options(options: dict) -> None:
                 "keras2litert does not implement yet. Export without it to "
                 "get a float32 model with builtin ops only"
             )
+        elif key == "sequence_length":
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise ValueError(
+                    f"sequence_length must be a positive int (or None for the "
+                    f"preset's own), and got {value!r}"
+                )
         elif key != "dump_ir":
             raise ValueError(
                 f"unknown option {key!r}. export() accepts "
@@ -143,6 +151,28 @@ def _check_options(options: dict) -> None:
 
 def _is_path(x: Any) -> bool:
     return isinstance(x, (str, bytes, os.PathLike))
+
+
+def _is_hub_model(model: Any) -> bool:
+    return any(
+        c.__module__.startswith(("keras_hub", "keras_nlp"))
+        for c in type(model).__mro__
+    )
+
+
+def _hub_task_class_names(model: Any) -> list:
+    """The live task's class hierarchy, nearest first, or an error for a
+    Keras-Hub model that is not a task (a backbone, a layer)."""
+    names = [c.__name__ for c in type(model).__mro__]
+    if "Task" not in names:
+        raise ValueError(
+            f"{type(model).__name__} is a Keras-Hub model but not a task, and "
+            "keras2litert exports Keras-Hub tasks (CausalLM, TextClassifier, "
+            "Seq2SeqLM): their signatures need the task's inputs and head. "
+            "Wrap the backbone in its task, e.g. "
+            "keras_hub.models.GPT2CausalLM(backbone=backbone)"
+        )
+    return names
 
 
 def _live_model_bytes(model: Any) -> tuple[memoryview, str]:
@@ -158,14 +188,6 @@ def _live_model_bytes(model: Any) -> tuple[memoryview, str]:
             "saved .keras file instead"
         ) from None
     cls = type(model).__name__
-    if any(c.__module__.startswith(("keras_hub", "keras_nlp"))
-           for c in type(model).__mro__):
-        raise ValueError(
-            f"{cls} is a Keras-Hub model, which keras2litert cannot export "
-            "yet: Keras-Hub task support (registry, configs and adapters) is "
-            "planned. Until then, build the network with keras.Input and "
-            "Keras layers"
-        )
     if not isinstance(model, keras.Model):
         if isinstance(model, keras.Layer):
             raise ValueError(
@@ -273,10 +295,28 @@ def export(
         bar = _ProgressBar(sys.stderr)
 
     try:
+        sequence_length = options.get("sequence_length")
         if _is_path(model_or_path):
             source = os.fsdecode(model_or_path)
-            report = _core.export_path(source, out, entries, bar, dump_ir)
+            report = _core.export_path(source, out, entries, bar, dump_ir,
+                                       sequence_length)
+        elif _is_hub_model(model_or_path):
+            ancestors = _hub_task_class_names(model_or_path)
+            # Keras-Hub's own saver writes the preset, and the converter
+            # reads that folder exactly as it reads one from disk, so a live
+            # task and its saved preset give the same file. The folder is
+            # temporary and removed afterwards.
+            with tempfile.TemporaryDirectory(prefix="keras2litert-") as d:
+                model_or_path.save_to_preset(d)
+                report = _core.export_path(d, out, entries, bar, dump_ir,
+                                           sequence_length, ancestors)
         else:
+            if sequence_length is not None:
+                raise ValueError(
+                    "sequence_length applies to Keras-Hub text tasks and "
+                    "presets. For a Keras model, fix the length with "
+                    "input_signature=[keras.InputSpec(shape=(None, LENGTH))]"
+                )
             data, name = _live_model_bytes(model_or_path)
             try:
                 report = _core.export_bytes(data, name, out, entries, bar, dump_ir)

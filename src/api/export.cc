@@ -60,7 +60,12 @@ Status CheckOutputPath(const std::string& output) {
 }  // namespace
 
 namespace {
-using SourceLoader = std::function<Result<keras::ModelSource>()>;
+// A model to lower, and notes on how it was read (for the report).
+struct Loaded {
+  keras::ModelSource source;
+  std::vector<std::string> notes;
+};
+using SourceLoader = std::function<Result<Loaded>()>;
 
 Result<ExportReport> Export(const std::string& source, const SourceLoader& load,
                             const std::string& output,
@@ -76,7 +81,9 @@ Result<ExportReport> Export(const std::string& source, const SourceLoader& load,
   {
     // The source (file bytes, HDF5 image) is released once lowered.
     progress("read", 0, 1);
-    K2L_ASSIGN_OR_RETURN(keras::ModelSource src, load());
+    K2L_ASSIGN_OR_RETURN(Loaded loaded, load());
+    const keras::ModelSource& src = loaded.source;
+    report.notes = std::move(loaded.notes);
     report.source_format = std::string(keras::SourceFormatName(src.format));
     timer.Stage("read");
     progress("read", 1, 1);
@@ -118,7 +125,7 @@ Result<ExportReport> Export(const std::string& source, const SourceLoader& load,
   for (const ir::Port& p : graph.outputs()) {
     report.outputs.push_back({p.name, PortType(graph.value(p.value))});
   }
-  report.notes = graph.notes();
+  for (const std::string& n : graph.notes()) report.notes.push_back(n);
   report.op_counts = stats.op_counts;
   report.file_bytes = stats.file_bytes;
   report.constant_bytes = stats.constant_bytes;
@@ -147,7 +154,18 @@ Result<ExportReport> ExportLiteRT(const std::string& source,
                                   const std::string& output,
                                   const ExportOptions& options) {
   return GuardedExport(
-      source, [&] { return keras::LoadModelSource(source); }, output, options);
+      source,
+      [&]() -> Result<Loaded> {
+        if (hub::IsPresetDir(source)) {
+          K2L_ASSIGN_OR_RETURN(hub::HubSource h,
+                               hub::LoadHubSource(source, options.hub));
+          return Loaded{std::move(h.source), std::move(h.notes)};
+        }
+        K2L_ASSIGN_OR_RETURN(keras::ModelSource s,
+                             keras::LoadModelSource(source));
+        return Loaded{std::move(s), {}};
+      },
+      output, options);
 }
 
 Result<ExportReport> ExportLiteRTFromBytes(std::span<const uint8_t> bytes,
@@ -155,7 +173,12 @@ Result<ExportReport> ExportLiteRTFromBytes(std::span<const uint8_t> bytes,
                                            const std::string& output,
                                            const ExportOptions& options) {
   return GuardedExport(
-      name, [&] { return keras::LoadModelSourceFromBytes(bytes, name); },
+      name,
+      [&]() -> Result<Loaded> {
+        K2L_ASSIGN_OR_RETURN(keras::ModelSource s,
+                             keras::LoadModelSourceFromBytes(bytes, name));
+        return Loaded{std::move(s), {}};
+      },
       output, options);
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "frontend/hub/hub_source.h"
 #include "frontend/keras/model_lowering.h"
 
 namespace k2l {
@@ -23,6 +24,8 @@ struct ExportOptions {
   std::function<void(const std::string&, const std::string&)> dump_ir;
   // Overrides of the model's input shapes; see keras::InputOverride.
   std::vector<InputSpec> input_signature;
+  // Export parameters of Keras-Hub presets (sequence_length, ...).
+  hub::HubOptions hub;
   // Called as the export goes: (stage, done, total). Stages are "read",
   // "lower" (per layer), "optimize" (per pass) and "write".
   std::function<void(const std::string& stage, int done, int total)> progress;
@@ -48,7 +51,8 @@ struct ExportReport {
 };
 
 // Converts the Keras model at `source` (a `.keras` file, its unzipped
-// folder, or a legacy `.h5`) to `output` (a `.tflite` path). On any error no
+// folder, a legacy `.h5`, or a Keras-Hub preset folder) to `output` (a
+// `.tflite` path). On any error no
 // file is left at `output`.
 Result<ExportReport> ExportLiteRT(const std::string& source,
                                   const std::string& output,

@@ -75,17 +75,23 @@ int main(int argc, char** argv) {
 
   std::string src, out;
   std::vector<std::string> input_shapes;
+  int64_t sequence_length = 0;
   bool dump_ir = false, quiet = false;
   auto* convert =
       app.add_subcommand("convert", "Convert a Keras model to .tflite");
   convert
       ->add_option("SRC", src,
-                   ".keras file, its unzipped folder, or legacy .h5")
+                   ".keras file, its unzipped folder, a legacy .h5, or a "
+                   "Keras-Hub preset folder")
       ->required();
   convert->add_option("-o,--output", out, "Output .tflite path")->required();
   convert->add_flag("--dump-ir", dump_ir,
                     "Print the IR after each pass (stderr)");
   convert->add_flag("-q,--quiet", quiet, "Print nothing on success");
+  convert->add_option("--sequence-length", sequence_length,
+                      "Keras-Hub text tasks: the token length (default: the "
+                      "preprocessor's, else dynamic where the architecture "
+                      "allows, else 128)");
   convert->add_option(
       "--input-shape", input_shapes,
       "NAME=D0,D1,... fixes an input's shape (? for dynamic); NAME may be "
@@ -145,6 +151,9 @@ int main(int argc, char** argv) {
       options.dump_ir = [](const std::string& pass, const std::string& text) {
         std::cerr << "=== IR after " << pass << " ===\n" << text;
       };
+    }
+    if (convert->count("--sequence-length") > 0) {
+      options.hub.sequence_length = sequence_length;
     }
     for (const auto& spec : input_shapes) {
       auto in = ParseInputShape(spec);

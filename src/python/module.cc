@@ -52,8 +52,18 @@ T Unwrap(Result<T> r) {
 using PySpec = std::tuple<std::string, std::string,
                           std::optional<std::vector<int64_t>>>;
 
-k2l::ExportOptions MakeOptions(const std::vector<PySpec>& specs) {
+// Keras-Hub export parameters: sequence_length (or None) and the live
+// task's class hierarchy.
+struct PyHub {
+  std::optional<int64_t> sequence_length;
+  std::vector<std::string> task_ancestors;
+};
+
+k2l::ExportOptions MakeOptions(const std::vector<PySpec>& specs,
+                               const PyHub& hub) {
   k2l::ExportOptions o;
+  o.hub.sequence_length = hub.sequence_length;
+  o.hub.task_ancestors = hub.task_ancestors;
   for (const auto& [name, dtype, shape] : specs) {
     k2l::InputSpec s;
     s.name = name;
@@ -92,10 +102,10 @@ py::dict ReportToDict(const std::string& output, const k2l::ExportReport& r) {
 // after the export.
 py::dict RunExport(
     const std::string& output, const std::vector<PySpec>& specs,
-    const py::object& progress, const py::object& dump_ir,
+    const PyHub& hub, const py::object& progress, const py::object& dump_ir,
     const std::function<Result<k2l::ExportReport>(const k2l::ExportOptions&)>&
         run) {
-  k2l::ExportOptions options = MakeOptions(specs);
+  k2l::ExportOptions options = MakeOptions(specs, hub);
   std::optional<py::error_already_set> callback_error;
   auto call = [&](const py::object& fn, auto&&... args) {
     py::gil_scoped_acquire gil;
@@ -287,14 +297,18 @@ PYBIND11_MODULE(_core, m) {
       "export_path",
       [](const std::string& source, const std::string& output,
          const std::vector<PySpec>& specs, const py::object& progress,
-         const py::object& dump_ir) {
-        return RunExport(output, specs, progress, dump_ir,
+         const py::object& dump_ir, std::optional<int64_t> sequence_length,
+         const std::vector<std::string>& task_ancestors) {
+        return RunExport(output, specs, {sequence_length, task_ancestors},
+                         progress, dump_ir,
                          [&](const k2l::ExportOptions& o) {
                            return k2l::ExportLiteRT(source, output, o);
                          });
       },
       py::arg("source"), py::arg("output"), py::arg("input_signature"),
-      py::arg("progress"), py::arg("dump_ir"));
+      py::arg("progress"), py::arg("dump_ir"),
+      py::arg("sequence_length") = py::none(),
+      py::arg("task_ancestors") = std::vector<std::string>());
   m.def(
       "export_bytes",
       [](const py::buffer& data, const std::string& name,
@@ -304,7 +318,7 @@ PYBIND11_MODULE(_core, m) {
         py::buffer_info info = data.request();
         std::span<const uint8_t> bytes(static_cast<const uint8_t*>(info.ptr),
                                        size_t(info.size * info.itemsize));
-        return RunExport(output, specs, progress, dump_ir,
+        return RunExport(output, specs, PyHub{}, progress, dump_ir,
                          [&](const k2l::ExportOptions& o) {
                            return k2l::ExportLiteRTFromBytes(bytes, name,
                                                              output, o);

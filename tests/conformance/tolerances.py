@@ -16,3 +16,9 @@ RECURRENT_LONG = dict(atol=1e-4, rtol=1e-4)
 # float32 math, in possibly different orders (XNNPACK's blocked kernels
 # against ours).
 RUNTIME_AGREEMENT = FP32
+
+# Keras-Hub tasks against keras-hub's own logits: the bar the Keras-Hub
+# issue sets (upstream's export tests use 1e-3). Whole transformer stacks
+# run different fp32 kernels (XLA's against LiteRT's matmuls, softmax and
+# approximate GELU), and the differences add up over the layers.
+HUB_TEXT = dict(atol=1e-4, rtol=1e-4)

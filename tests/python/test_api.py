@@ -425,15 +425,24 @@ def test_readme_quick_start_runs_as_written(tmp_path):
     assert (tmp_path / "model.tflite").exists()
 
 
-def test_rejects_keras_hub_models_for_now(tmp_path):
-    """Keras-Hub tasks are not exported yet: the error says so, not a
-    wrong model."""
+def test_rejects_keras_hub_models_that_are_not_tasks(tmp_path):
+    """A Keras-Hub model that is not a task (a backbone) has no task head
+    or signature to export: the error says to wrap it in its task."""
     x = keras.Input((3,))
-    cls = type("FakeCausalLM", (keras.Model,), {"__module__": "keras_hub.models"})
+    cls = type("FakeBackbone", (keras.Model,), {"__module__": "keras_hub.models"})
     model = cls(x, keras.layers.Dense(2)(x))
     _assert_rejected(tmp_path, model,
-                     "FakeCausalLM is a Keras-Hub model, which keras2litert "
-                     "cannot export yet")
+                     "FakeBackbone is a Keras-Hub model but not a task")
+
+
+def test_sequence_length_is_for_hub_tasks(tmp_path):
+    """sequence_length on a plain Keras model points to input_signature."""
+    _assert_rejected(tmp_path, _dense_model(),
+                     "sequence_length applies to Keras-Hub text tasks",
+                     sequence_length=16)
+    _assert_rejected(tmp_path, _dense_model(),
+                     "sequence_length must be a positive int",
+                     sequence_length=0)
 
 
 def test_rejects_unbuilt_sequential(tmp_path):

@@ -49,6 +49,8 @@ std::string_view SourceFormatName(SourceFormat f) {
       return "Keras model folder";
     case SourceFormat::kLegacyH5:
       return "legacy .h5 model";
+    case SourceFormat::kHubPreset:
+      return "Keras-Hub preset";
   }
   return "?";
 }
@@ -595,6 +597,109 @@ Status UnknownFormat(const std::string& name, uint64_t size) {
 }
 
 }  // namespace
+
+namespace {
+
+// The shards of a sharded weights file, in order; each is a Keras 3 layout
+// holding some of the groups.
+class ShardedWeightStore : public WeightStore {
+ public:
+  ShardedWeightStore(std::vector<std::unique_ptr<WeightStore>> shards,
+                     std::string description)
+      : shards_(std::move(shards)), description_(std::move(description)) {}
+
+  Result<std::vector<ir::TensorData>> Variables(
+      const WeightPath& path) const override {
+    std::vector<ir::TensorData> out;
+    for (const auto& s : shards_) {
+      K2L_ASSIGN_OR_RETURN(auto part, s->Variables(path));
+      for (auto& t : part) out.push_back(std::move(t));
+    }
+    return out;
+  }
+  bool HasLayer(const WeightPath& path) const override {
+    for (const auto& s : shards_) {
+      if (s->HasLayer(path)) return true;
+    }
+    return false;
+  }
+  Result<std::vector<ir::TensorData>> SublayerVariables(
+      const WeightPath& path, const std::vector<std::string>& attrs,
+      size_t legacy_offset, size_t count) const override {
+    std::vector<ir::TensorData> out;
+    for (const auto& s : shards_) {
+      K2L_ASSIGN_OR_RETURN(
+          auto part, s->SublayerVariables(path, attrs, legacy_offset, count));
+      for (auto& t : part) out.push_back(std::move(t));
+    }
+    return out;
+  }
+  std::string Describe() const override { return description_; }
+
+ private:
+  std::vector<std::unique_ptr<WeightStore>> shards_;
+  std::string description_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<WeightStore>> OpenKerasWeights(
+    const std::string& path, const std::string& description) {
+  K2L_ASSIGN_OR_RETURN(H5File h5, H5File::OpenPath(path));
+  return std::unique_ptr<WeightStore>(
+      std::make_unique<Keras3WeightStore>(std::move(h5), description));
+}
+
+Result<std::unique_ptr<WeightStore>> OpenShardedKerasWeights(
+    const std::string& json_path, const std::string& description) {
+  namespace fs = std::filesystem;
+  K2L_ASSIGN_OR_RETURN(auto text, ReadFileBytes(json_path));
+  K2L_ASSIGN_OR_RETURN(
+      json index,
+      ParseJson({reinterpret_cast<const char*>(text.data()), text.size()},
+                json_path));
+  auto bad = [&](const std::string& why) {
+    return Status::Invalid("'" + json_path + "' is not a sharded weights "
+                           "index: " + why +
+                           ". Re-save the weights with Keras 3");
+  };
+  if (!index.is_object() || !index.contains("weight_map") ||
+      !index["weight_map"].is_object()) {
+    return bad("it has no weight_map object");
+  }
+  std::set<std::string> files;
+  for (const auto& [group, where] : index["weight_map"].items()) {
+    if (where.is_string()) {
+      files.insert(where.get<std::string>());
+    } else if (where.is_array()) {
+      for (const json& f : where) {
+        if (!f.is_string()) return bad("an entry of '" + group + "' is not a file name");
+        files.insert(f.get<std::string>());
+      }
+    } else {
+      return bad("the entry of '" + group + "' is not a file name");
+    }
+  }
+  fs::path dir = fs::path(json_path).parent_path();
+  std::vector<std::unique_ptr<WeightStore>> shards;
+  for (const std::string& f : files) {  // sorted: model_00000, model_00001, ...
+    if (f.find('/') != std::string::npos || f.find("..") != std::string::npos) {
+      return bad("the shard name '" + f + "' is not a plain file name");
+    }
+    std::error_code ec;
+    if (!fs::is_regular_file(dir / f, ec)) {
+      return Status::Invalid("'" + json_path + "' lists the shard '" + f +
+                             "', which is not in its folder. Copy every "
+                             "shard beside the index");
+    }
+    K2L_ASSIGN_OR_RETURN(auto store,
+                         OpenKerasWeights((dir / f).string(), description));
+    shards.push_back(std::move(store));
+  }
+  if (shards.empty()) return bad("it lists no shard files");
+  return std::unique_ptr<WeightStore>(
+      std::make_unique<ShardedWeightStore>(std::move(shards), description));
+}
 
 Result<ModelSource> LoadModelSourceFromBytes(std::span<const uint8_t> bytes,
                                              const std::string& name) {

@@ -64,7 +64,7 @@ class WeightStore {
   virtual std::string Describe() const = 0;
 };
 
-enum class SourceFormat { kKerasZip, kKerasDir, kLegacyH5 };
+enum class SourceFormat { kKerasZip, kKerasDir, kLegacyH5, kHubPreset };
 
 std::string_view SourceFormatName(SourceFormat f);
 
@@ -84,6 +84,19 @@ Result<ModelSource> LoadModelSource(const std::string& path);
 // error messages.
 Result<ModelSource> LoadModelSourceFromBytes(std::span<const uint8_t> bytes,
                                              const std::string& name);
+
+// A WeightStore over a Keras 3 `.weights.h5` file on disk (what
+// model.save_weights and Keras-Hub presets write). `description` names it
+// in messages.
+Result<std::unique_ptr<WeightStore>> OpenKerasWeights(
+    const std::string& path, const std::string& description);
+
+// A WeightStore over sharded Keras 3 weights: `json_path` is the
+// `*.weights.json` index (written by save_weights(max_shard_size=...)),
+// whose weight_map lists the shard files beside it. A layer's variables
+// may span shards; they are read in shard order.
+Result<std::unique_ptr<WeightStore>> OpenShardedKerasWeights(
+    const std::string& json_path, const std::string& description);
 
 // Converts float16/bfloat16/float64 data to float32; float32 is returned as is.
 // Other dtypes are an error naming `what`.

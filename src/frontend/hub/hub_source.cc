@@ -1,0 +1,160 @@
+#include "frontend/hub/hub_source.h"
+
+#include "frontend/hub/task_registry.h"
+
+namespace k2l::hub {
+
+using nlohmann::json;
+
+namespace {
+
+// The backbone file and the task file behind one store. A layer of the
+// task graph reads the task file when it is one of the head's layers, the
+// backbone file otherwise; a nested backbone is entered at its own root.
+class TaskWeightStore : public keras::WeightStore {
+ public:
+  TaskWeightStore(std::unique_ptr<keras::WeightStore> backbone,
+                  std::unique_ptr<keras::WeightStore> task,
+                  std::string backbone_layer, std::set<std::string> head)
+      : backbone_(std::move(backbone)),
+        task_(std::move(task)),
+        backbone_layer_(std::move(backbone_layer)),
+        head_(std::move(head)) {}
+
+  Result<std::vector<ir::TensorData>> Variables(
+      const keras::WeightPath& path) const override {
+    auto [store, p] = Route(path);
+    if (store == nullptr) return MissingTaskFile(path);
+    return store->Variables(p);
+  }
+  bool HasLayer(const keras::WeightPath& path) const override {
+    auto [store, p] = Route(path);
+    return store != nullptr && store->HasLayer(p);
+  }
+  Result<std::vector<ir::TensorData>> SublayerVariables(
+      const keras::WeightPath& path, const std::vector<std::string>& attrs,
+      size_t legacy_offset, size_t count) const override {
+    auto [store, p] = Route(path);
+    if (store == nullptr) return MissingTaskFile(path);
+    return store->SublayerVariables(p, attrs, legacy_offset, count);
+  }
+  std::string Describe() const override {
+    return backbone_->Describe() +
+           (task_ ? " and " + task_->Describe() : std::string());
+  }
+
+ private:
+  std::pair<const keras::WeightStore*, keras::WeightPath> Route(
+      const keras::WeightPath& path) const {
+    if (!path.empty() && !backbone_layer_.empty() &&
+        path[0].layer_name == backbone_layer_) {
+      return {backbone_.get(), keras::WeightPath(path.begin() + 1, path.end())};
+    }
+    if (!path.empty() && head_.count(path[0].layer_name)) {
+      return {task_.get(), path};
+    }
+    return {backbone_.get(), path};
+  }
+  Status MissingTaskFile(const keras::WeightPath& path) const {
+    return Status::Invalid(
+        "the task layer '" + path[0].layer_name +
+        "' has weights of its own, but the preset has no task.weights.h5. "
+        "Save the whole task with task.save_to_preset(folder)");
+  }
+
+  std::unique_ptr<keras::WeightStore> backbone_, task_;
+  std::string backbone_layer_;
+  std::set<std::string> head_;
+};
+
+}  // namespace
+
+Result<ResolvedLength> ResolveSequenceLength(
+    std::optional<int64_t> user, const std::optional<json>& preprocessor,
+    bool dynamic_ok, int64_t max_length) {
+  ResolvedLength r;
+  if (user) {
+    if (*user < 1) {
+      return Status::Invalid("sequence_length " + std::to_string(*user) +
+                             " is not a positive length. Give a length of 1 "
+                             "or more");
+    }
+    r = {*user, "the sequence_length argument"};
+  } else if (preprocessor && preprocessor->contains("config") &&
+             (*preprocessor)["config"].is_object() &&
+             (*preprocessor)["config"].value("sequence_length", json())
+                 .is_number_integer()) {
+    r = {(*preprocessor)["config"]["sequence_length"].get<int64_t>(),
+         "preprocessor.json"};
+  } else if (dynamic_ok) {
+    r = {-1, "dynamic: no argument and no preprocessor gave one, and this "
+             "architecture runs at any length"};
+  } else {
+    r = {128, "the default: no argument and no preprocessor gave one"};
+  }
+  if (max_length > 0 && r.value > max_length) {
+    return Status::Invalid(
+        "sequence_length " + std::to_string(r.value) + " (from " + r.source +
+        ") is longer than the backbone's max_sequence_length " +
+        std::to_string(max_length) +
+        ": its position embeddings stop there. Use a length of at most " +
+        std::to_string(max_length));
+  }
+  return r;
+}
+
+Result<HubSource> LoadHubSource(const std::string& dir,
+                                const HubOptions& options) {
+  K2L_ASSIGN_OR_RETURN(Preset preset, LoadPreset(dir));
+  const json empty = json::object();
+  // A backbone-only preset has no task; there is nothing task-shaped to
+  // export from it.
+  if (!preset.task) {
+    return Status::Invalid(
+        "the preset '" + dir + "' holds a backbone (" + ClassOf(preset.backbone) +
+        ") but no task.json, so it has no task head to export. Save a task "
+        "preset (e.g. keras_hub.models.GPT2CausalLM(backbone=...)."
+        "save_to_preset(folder))");
+  }
+  const json& task = *preset.task;
+  std::string task_class = ClassOf(task);
+  K2L_ASSIGN_OR_RETURN(TaskKind kind,
+                       ResolveTaskKind(task_class, options.task_ancestors));
+  std::string backbone_class = ClassOf(preset.backbone);
+  K2L_ASSIGN_OR_RETURN(const Architecture* arch,
+                       FindArchitecture(kind, backbone_class, task_class));
+  const json& bcfg = preset.backbone.contains("config") &&
+                             preset.backbone["config"].is_object()
+                         ? preset.backbone["config"]
+                         : empty;
+  const json& tcfg =
+      task.contains("config") && task["config"].is_object() ? task["config"]
+                                                            : empty;
+  int64_t max_len = 0;
+  if (!arch->max_length_key.empty() &&
+      bcfg.value(arch->max_length_key, json()).is_number_integer()) {
+    max_len = bcfg[arch->max_length_key].get<int64_t>();
+  }
+  K2L_ASSIGN_OR_RETURN(
+      ResolvedLength len,
+      ResolveSequenceLength(options.sequence_length, preset.preprocessor,
+                            arch->dynamic_length, max_len));
+
+  BuildInput in{bcfg, tcfg, len.value};
+  K2L_ASSIGN_OR_RETURN(TaskGraph graph, arch->build(in));
+
+  HubSource out;
+  out.notes.push_back(
+      task_class + " (a " + std::string(TaskKindName(kind)) + " on " +
+      backbone_class + "): sequence_length " +
+      (len.value < 0 ? std::string("dynamic") : std::to_string(len.value)) +
+      " (" + len.source + ")");
+  out.source.format = keras::SourceFormat::kHubPreset;
+  out.source.config = std::move(graph.model);
+  out.source.weights = std::make_unique<TaskWeightStore>(
+      std::move(preset.backbone_weights), std::move(preset.task_weights),
+      graph.backbone_layer, graph.head_layers);
+  return out;
+}
+
+}  // namespace k2l::hub

@@ -1,0 +1,44 @@
+// A Keras-Hub preset as something the Keras frontend lowers: the task's
+// network (rebuilt by its architecture builder), its weights (backbone and
+// task files behind one store), the resolved input shapes, and notes on
+// which value of each export parameter won.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "frontend/hub/preset.h"
+#include "frontend/keras/model_source.h"
+
+namespace k2l::hub {
+
+struct HubOptions {
+  // The user's export parameters; unset ones resolve from the preset.
+  std::optional<int64_t> sequence_length;
+  // The live task's class hierarchy, nearest first (from the Python
+  // facade); empty for a preset on disk.
+  std::vector<std::string> task_ancestors;
+};
+
+struct HubSource {
+  keras::ModelSource source;
+  std::vector<std::string> notes;
+};
+
+Result<HubSource> LoadHubSource(const std::string& dir,
+                                const HubOptions& options);
+
+// The length of a text task's inputs, highest priority first: the user's
+// value, the preprocessor's `sequence_length`, a dynamic length where the
+// architecture allows it, else 128. `max_length` (0: none) bounds it.
+struct ResolvedLength {
+  int64_t value = -1;  // -1: dynamic
+  std::string source;  // e.g. "the sequence_length argument"
+};
+Result<ResolvedLength> ResolveSequenceLength(
+    std::optional<int64_t> user, const std::optional<nlohmann::json>& preprocessor,
+    bool dynamic_ok, int64_t max_length);
+
+}  // namespace k2l::hub

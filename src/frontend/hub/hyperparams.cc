@@ -1,0 +1,38 @@
+#include "frontend/hub/hyperparams.h"
+
+namespace k2l::hub {
+
+Status Hyperparams::Bad(const std::string& key, const std::string& want) const {
+  return Status::Invalid(owner_ + ": the hyperparameter '" + key + "' " +
+                         want + ". The preset's config does not match this "
+                         "keras-hub class; save it again with "
+                         "save_to_preset()");
+}
+
+Result<int64_t> Hyperparams::Int(const std::string& key) const {
+  if (!c_.is_object() || !c_.contains(key)) return Bad(key, "is missing");
+  const auto& v = c_[key];
+  if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+    return Bad(key, "is " + v.dump() + ", not a non-negative integer");
+  }
+  return v.get<int64_t>();
+}
+
+Result<int64_t> Hyperparams::IntOr(const std::string& key,
+                                   int64_t fallback) const {
+  if (!c_.is_object() || !c_.contains(key) || c_[key].is_null()) {
+    return fallback;
+  }
+  return Int(key);
+}
+
+Result<double> Hyperparams::FloatOr(const std::string& key,
+                                    double fallback) const {
+  if (!c_.is_object() || !c_.contains(key) || c_[key].is_null()) {
+    return fallback;
+  }
+  if (!c_[key].is_number()) return Bad(key, "is not a number");
+  return c_[key].get<double>();
+}
+
+}  // namespace k2l::hub

@@ -1,0 +1,28 @@
+// Checked reads of a backbone's or task's hyperparameters (the "config" of
+// config.json / task.json). A missing or mistyped value is an error naming
+// the key and the class.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+
+namespace k2l::hub {
+
+class Hyperparams {
+ public:
+  Hyperparams(const nlohmann::json& config, std::string owner)
+      : c_(config), owner_(std::move(owner)) {}
+  Result<int64_t> Int(const std::string& key) const;
+  Result<int64_t> IntOr(const std::string& key, int64_t fallback) const;
+  Result<double> FloatOr(const std::string& key, double fallback) const;
+  const nlohmann::json& raw() const { return c_; }
+
+ private:
+  Status Bad(const std::string& key, const std::string& want) const;
+  const nlohmann::json& c_;
+  std::string owner_;
+};
+
+}  // namespace k2l::hub

@@ -1,0 +1,111 @@
+#include "frontend/hub/task_registry.h"
+
+#include <optional>
+#include <utility>
+
+namespace k2l::hub {
+
+std::string_view TaskKindName(TaskKind k) {
+  switch (k) {
+    case TaskKind::kCausalLM:
+      return "CausalLM";
+    case TaskKind::kTextClassifier:
+      return "TextClassifier";
+    case TaskKind::kSeq2SeqLM:
+      return "Seq2SeqLM";
+  }
+  return "?";
+}
+
+const std::vector<Architecture>& Architectures() {
+  static const std::vector<Architecture> all = {
+      {TaskKind::kCausalLM, "GPT2Backbone", BuildGpt2CausalLM,
+       /*dynamic_length=*/true, "max_sequence_length"},
+      {TaskKind::kTextClassifier, "BertBackbone", BuildBertTextClassifier,
+       /*dynamic_length=*/true, "max_sequence_length"},
+  };
+  return all;
+}
+
+namespace {
+
+struct KindName {
+  const char* base;  // the keras-hub base class
+  std::optional<TaskKind> kind;  // nullopt: known, not exported yet
+};
+
+// Keras-Hub's task base classes. Every task class derives from one, and
+// keras-hub names its classes after it (GPT2CausalLM, BertTextClassifier).
+const KindName kBases[] = {
+    {"CausalLM", TaskKind::kCausalLM},
+    {"TextClassifier", TaskKind::kTextClassifier},
+    {"Seq2SeqLM", TaskKind::kSeq2SeqLM},
+    {"ImageClassifier", std::nullopt},
+    {"ObjectDetector", std::nullopt},
+    {"ImageSegmenter", std::nullopt},
+    {"MaskedLM", std::nullopt},
+    {"TextEmbedder", std::nullopt},
+    {"AudioToText", std::nullopt},
+    {"TextToImage", std::nullopt},
+    {"ImageToImage", std::nullopt},
+    {"Inpaint", std::nullopt},
+    {"DepthEstimator", std::nullopt},
+};
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string SupportedTypes() {
+  return "CausalLM, TextClassifier and Seq2SeqLM";
+}
+
+}  // namespace
+
+Result<TaskKind> ResolveTaskKind(const std::string& task_class,
+                                 const std::vector<std::string>& ancestors) {
+  const KindName* found = nullptr;
+  // The live class hierarchy first (a user's subclass of GPT2CausalLM is a
+  // CausalLM), then keras-hub's naming.
+  for (const std::string& a : ancestors) {
+    for (const KindName& b : kBases) {
+      if (a == b.base) found = &b;
+    }
+    if (found) break;
+  }
+  if (!found) {
+    for (const KindName& b : kBases) {
+      if (EndsWith(task_class, b.base)) found = &b;
+    }
+  }
+  if (found && found->kind) return *found->kind;
+  std::string what = found ? std::string("a ") + found->base + " task"
+                           : "not a task type keras2litert knows";
+  return Status::Invalid(
+      "the Keras-Hub task '" + task_class + "' is " + what +
+      ", which keras2litert does not export. Supported task types: " +
+      SupportedTypes() +
+      " (vision tasks are planned). Export the backbone's network another "
+      "way, or use a supported task");
+}
+
+Result<const Architecture*> FindArchitecture(TaskKind kind,
+                                             const std::string& backbone_class,
+                                             const std::string& task_class) {
+  std::string supported;
+  for (const Architecture& a : Architectures()) {
+    if (a.kind != kind) continue;
+    if (a.backbone_class == backbone_class) return &a;
+    supported += (supported.empty() ? "" : ", ") + a.backbone_class;
+  }
+  return Status::Invalid(
+      "the " + std::string(TaskKindName(kind)) + " task '" + task_class +
+      "' has the backbone '" + backbone_class +
+      "', for which keras2litert has no architecture builder. A preset "
+      "stores hyperparameters, not a graph, so each backbone needs one. "
+      "Supported backbones for " + std::string(TaskKindName(kind)) + ": " +
+      (supported.empty() ? "none yet" : supported));
+}
+
+}  // namespace k2l::hub

@@ -1,0 +1,74 @@
+// The task registry: which Keras-Hub task classes keras2litert exports, how
+// each one's export parameters resolve, and which architecture builder
+// rebuilds its network.
+//
+// A task is matched through its ancestors: a live task's class hierarchy
+// (given by the Python facade), or for a preset the naming keras-hub keeps
+// (GPT2CausalLM is a CausalLM, BertTextClassifier a TextClassifier). The
+// builder is then chosen by the task kind and the backbone class.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "frontend/hub/preset.h"
+
+namespace k2l::hub {
+
+enum class TaskKind { kCausalLM, kTextClassifier, kSeq2SeqLM };
+
+std::string_view TaskKindName(TaskKind k);
+
+// The network a builder describes: a Keras Functional config over the
+// task's inputs and named outputs. Its weights come from the backbone file,
+// except the layers in `head_layers`, which are the task's own
+// (task.weights.h5). A backbone nested as one layer is `backbone_layer`.
+struct TaskGraph {
+  nlohmann::json model;
+  std::string backbone_layer;
+  std::set<std::string> head_layers;
+};
+
+// What a builder is given: the hyperparameters of the backbone and task
+// (their "config" objects) and the resolved sequence lengths (-1: dynamic).
+struct BuildInput {
+  const nlohmann::json& backbone;
+  const nlohmann::json& task;
+  int64_t sequence_length = -1;
+};
+
+struct Architecture {
+  TaskKind kind;
+  std::string backbone_class;  // e.g. "GPT2Backbone"
+  std::function<Result<TaskGraph>(const BuildInput&)> build;
+  // Whether one file can run at any sequence length (up to the backbone's
+  // `max_length_key`, when it has one).
+  bool dynamic_length = false;
+  std::string max_length_key;  // e.g. "max_sequence_length"
+};
+
+// Every architecture with a builder, registered explicitly.
+const std::vector<Architecture>& Architectures();
+
+// The task kind of `task_class` (with its ancestors' class names, nearest
+// first, when known). An unsupported task is an error listing the
+// supported types.
+Result<TaskKind> ResolveTaskKind(const std::string& task_class,
+                                 const std::vector<std::string>& ancestors);
+
+// The builder for a kind and backbone class, or an error listing the
+// backbones that kind supports.
+Result<const Architecture*> FindArchitecture(TaskKind kind,
+                                             const std::string& backbone_class,
+                                             const std::string& task_class);
+
+// Builders, one file each under builders/.
+Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in);
+Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in);
+
+}  // namespace k2l::hub
