@@ -68,6 +68,28 @@ json GraphBuilder::CallOp(const std::string& module,
   return Tensor(name);
 }
 
+json GraphBuilder::TokenAt(const std::string& name, const json& x,
+                           int64_t index) {
+  const json all = {
+      {"class_name", "__slice__"},
+      {"config", {{"start", nullptr}, {"stop", nullptr}, {"step", nullptr}}}};
+  return CallOp("keras.src.ops.numpy", "GetItem", name,
+                json::array({x, json::array({all, index, all})}));
+}
+
+std::string NameOr(const json& config, const std::string& fallback) {
+  return config.is_object() && config.value("name", json()).is_string()
+             ? config["name"].get<std::string>()
+             : fallback;
+}
+
+json GeluApproximate() {
+  return {{"module", "builtins"},
+          {"class_name", "function"},
+          {"config", "keras_hub>gelu_approximate"},
+          {"registered_name", "function"}};
+}
+
 json GraphBuilder::CallAgain(const std::string& name, json args, json kwargs) {
   json& nodes = Layer(name)["inbound_nodes"];
   nodes.push_back({{"args", std::move(args)}, {"kwargs", std::move(kwargs)}});
@@ -86,7 +108,11 @@ json GraphBuilder::CallModel(json model, json args) {
 json GraphBuilder::Build(const json& inputs, const json& outputs) const {
   json in = json::object(), out = json::object();
   for (const auto& [k, t] : inputs.items()) in[k] = Ref(t);
-  for (const auto& [k, t] : outputs.items()) out[k] = Ref(t);
+  if (outputs.value("class_name", json()) == "__keras_tensor__") {
+    out = Ref(outputs);  // a single, unnamed output
+  } else {
+    for (const auto& [k, t] : outputs.items()) out[k] = Ref(t);
+  }
   return {{"class_name", "Functional"},
           {"config",
            {{"name", name_},

@@ -39,13 +39,17 @@ class GraphBuilder {
   // calls it on `args`.
   json CallModel(json model, json args);
 
+  // x[:, index, :] as keras.ops GetItem (how keras-hub takes the first
+  // token of a sequence).
+  json TokenAt(const std::string& name, const json& x, int64_t index);
+
   // Output `index` of node `node` of layer `name`.
   static json Tensor(const std::string& name, int node = 0, int index = 0);
   // The [layer, node, index] reference a tensor holds.
   static json Ref(const json& tensor);
 
-  // The model: {"class_name": "Functional", "config": {...}}. `inputs` and
-  // `outputs` are dicts of name -> tensor.
+  // The model: {"class_name": "Functional", "config": {...}}. `inputs` is
+  // a dict of name -> tensor; `outputs` a dict, or one tensor.
   json Build(const json& inputs, const json& outputs) const;
 
  private:
@@ -53,5 +57,11 @@ class GraphBuilder {
   std::string name_;
   json layers_ = json::array();
 };
+
+// The "name" of a backbone's or task's config, or `fallback`.
+std::string NameOr(const json& config, const std::string& fallback);
+
+// keras-hub's activation "keras_hub>gelu_approximate" as serialized.
+json GeluApproximate();
 
 }  // namespace k2l::hub

@@ -23,6 +23,11 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, "max_sequence_length"},
       {TaskKind::kTextClassifier, "BertBackbone", BuildBertTextClassifier,
        /*dynamic_length=*/true, "max_sequence_length"},
+      {TaskKind::kTextClassifier, "DistilBertBackbone",
+       BuildDistilBertTextClassifier, /*dynamic_length=*/true,
+       "max_sequence_length"},
+      {TaskKind::kTextClassifier, "RobertaBackbone", BuildRobertaTextClassifier,
+       /*dynamic_length=*/true, "max_sequence_length"},
   };
   return all;
 }

@@ -8,20 +8,6 @@
 
 namespace k2l::hub {
 
-namespace {
-
-json Slice() {
-  return {{"class_name", "__slice__"},
-          {"config", {{"start", nullptr}, {"stop", nullptr}, {"step", nullptr}}}};
-}
-
-std::string NameOr(const json& cfg, const std::string& fallback) {
-  return cfg.value("name", json(fallback)).is_string()
-             ? cfg.value("name", fallback)
-             : fallback;
-}
-
-}  // namespace
 
 Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in) {
   Hyperparams hp(in.backbone, "BertBackbone");
@@ -83,18 +69,13 @@ Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in) {
                {{"intermediate_dim", inter},
                 {"num_heads", heads},
                 {"dropout", dropout},
-                {"activation",
-                 {{"module", "builtins"},
-                  {"class_name", "function"},
-                  {"config", "keras_hub>gelu_approximate"},
-                  {"registered_name", "function"}}},
+                {"activation", GeluApproximate()},
                 {"layer_norm_epsilon", 1e-12},
                 {"normalize_first", false}},
                json::array({x}), {{"padding_mask", padding_mask}},
                "keras_hub>TransformerEncoder");
   }
-  json first = b.CallOp("keras.src.ops.numpy", "GetItem", "get_item",
-                        json::array({x, json::array({Slice(), 0, Slice()})}));
+  json first = b.TokenAt("get_item", x, 0);
   json pooled = b.Call("Dense", "pooled_dense",
                        {{"units", hidden}, {"activation", "tanh"},
                         {"use_bias", true}},

@@ -24,12 +24,7 @@ Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in) {
                            std::to_string(heads) +
                            ". The preset's config is inconsistent");
   }
-  const std::string name =
-      in.backbone.value("name", json("gpt2_backbone")).is_string()
-          ? in.backbone.value("name", "gpt2_backbone")
-          : "gpt2_backbone";
-
-  GraphBuilder g(name);
+  GraphBuilder g(NameOr(in.backbone, "gpt2_backbone"));
   json token_ids = g.Input("token_ids", "int32", {in.sequence_length});
   json tokens = g.Call("ReversibleEmbedding", "token_embedding",
                        {{"input_dim", vocab},
@@ -53,11 +48,7 @@ Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in) {
                {{"intermediate_dim", inter},
                 {"num_heads", heads},
                 {"dropout", dropout},
-                {"activation",
-                 {{"module", "builtins"},
-                  {"class_name", "function"},
-                  {"config", "keras_hub>gelu_approximate"},
-                  {"registered_name", "function"}}},
+                {"activation", GeluApproximate()},
                 {"layer_norm_epsilon", 1e-5},
                 {"normalize_first", true},
                 {"decoder_sequence_shape", {nullptr, nullptr, hidden}},
