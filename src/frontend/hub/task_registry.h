@@ -70,5 +70,7 @@ Result<const Architecture*> FindArchitecture(TaskKind kind,
 // Builders, one file each under builders/.
 Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in);
 Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in);
+Result<TaskGraph> BuildGemmaCausalLM(const BuildInput& in);
+Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in);
 
 }  // namespace k2l::hub

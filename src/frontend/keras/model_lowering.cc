@@ -83,8 +83,29 @@ bool IsOpsOperation(const json& layer) {
   return m.rfind("keras.src.ops", 0) == 0 || m.rfind("keras.ops", 0) == 0;
 }
 
-std::string RegistryKey(const json& layer) {
-  return IsOpsOperation(layer) ? "ops." + ClassName(layer) : ClassName(layer);
+// A layer of keras-hub: its module is keras_hub's, or (in the graphs the
+// hub builders write) its registered name is "keras_hub>Class".
+bool IsKerasHubLayer(const json& layer) {
+  auto starts = [&](const char* key, const std::string& prefix) {
+    return layer.is_object() && layer.contains(key) &&
+           layer[key].is_string() &&
+           layer[key].get<std::string>().rfind(prefix, 0) == 0;
+  };
+  return starts("module", "keras_hub") ||
+         starts("registered_name", "keras_hub>");
+}
+
+// keras.ops calls live under "ops.<Class>". keras-hub layers whose class
+// names equal Keras layers' with other semantics (Gemma's
+// RMSNormalization) live under "keras_hub><Class>", looked up first for
+// keras-hub layers.
+std::string RegistryKey(const json& layer, const Registry& reg) {
+  if (IsOpsOperation(layer)) return "ops." + ClassName(layer);
+  if (IsKerasHubLayer(layer)) {
+    std::string hub = "keras_hub>" + ClassName(layer);
+    if (reg.Find(hub) != nullptr) return hub;
+  }
+  return ClassName(layer);
 }
 
 struct Finding {
@@ -104,7 +125,7 @@ void CollectProblems(const json& layers, const Registry& reg,
                       unsupported, code);
     } else if (IsCodeLayer(cls)) {
       code.push_back({cls, name});
-    } else if (reg.Find(RegistryKey(layer)) == nullptr) {
+    } else if (reg.Find(RegistryKey(layer, reg)) == nullptr) {
       unsupported.push_back(
           {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name});
     }
@@ -373,7 +394,7 @@ class Lowerer {
       for (auto& [n, id] : outs) ids.push_back(id);
       return ids;
     }
-    const LayerInfo* info = reg_.Find(RegistryKey(layer));
+    const LayerInfo* info = reg_.Find(RegistryKey(layer, reg_));
     if (info == nullptr) {
       return Status::Internal("layer '" + name + "' (" + cls +
                               ") has no converter");

@@ -39,6 +39,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterWrapperLayers(r));
   K2L_RETURN_IF_ERROR(RegisterAttentionLayers(r));
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
+  K2L_RETURN_IF_ERROR(RegisterHubGemmaLayers(r));
   return Status::Ok();
 }
 

@@ -56,5 +56,7 @@ Status RegisterWrapperLayers(Registry& r);
 Status RegisterAttentionLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
+// Keras-Hub's Gemma layers (layers/hub_gemma.cc).
+Status RegisterHubGemmaLayers(Registry& r);
 
 }  // namespace k2l::keras
