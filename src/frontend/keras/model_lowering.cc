@@ -83,27 +83,30 @@ bool IsOpsOperation(const json& layer) {
   return m.rfind("keras.src.ops", 0) == 0 || m.rfind("keras.ops", 0) == 0;
 }
 
-// A layer of keras-hub: its module is keras_hub's, or (in the graphs the
-// hub builders write) its registered name is "keras_hub>Class".
-bool IsKerasHubLayer(const json& layer) {
-  auto starts = [&](const char* key, const std::string& prefix) {
-    return layer.is_object() && layer.contains(key) &&
-           layer[key].is_string() &&
-           layer[key].get<std::string>().rfind(prefix, 0) == 0;
-  };
-  return starts("module", "keras_hub") ||
-         starts("registered_name", "keras_hub>");
-}
-
-// keras.ops calls live under "ops.<Class>". keras-hub layers whose class
-// names equal Keras layers' with other semantics (Gemma's
-// RMSNormalization) live under "keras_hub><Class>", looked up first for
-// keras-hub layers.
-std::string RegistryKey(const json& layer, const Registry& reg) {
+// A class registered with keras.saving.register_keras_serializable (such
+// as Keras-Hub's layers) is looked up by its registered name, "package>Class":
+// a user's own class may share a built-in's or Keras-Hub's class name, so
+// its class name alone would pick a converter for another layer.
+// keras-hub classes that are not registered (Gemma's RMSNormalization) save
+// their bare class name; their module tells them from a Keras layer of the
+// same name with other semantics, and they are looked up as
+// "keras_hub><Class>" when a converter is registered so.
+std::string RegistryKey(const json& layer, const Registry& registry) {
   if (IsOpsOperation(layer)) return "ops." + ClassName(layer);
-  if (IsKerasHubLayer(layer)) {
+  if (layer.is_object() && layer.contains("registered_name") &&
+      layer["registered_name"].is_string()) {
+    const std::string reg = layer["registered_name"].get<std::string>();
+    // Keras-Hub is KerasNLP renamed: files of the old name hold the same
+    // layers.
+    static const std::string kNlp = "keras_nlp>";
+    if (reg.rfind(kNlp, 0) == 0) return "keras_hub>" + reg.substr(kNlp.size());
+    if (reg.find('>') != std::string::npos) return reg;
+  }
+  if (layer.is_object() && layer.contains("module") &&
+      layer["module"].is_string() &&
+      layer["module"].get<std::string>().rfind("keras_hub", 0) == 0) {
     std::string hub = "keras_hub>" + ClassName(layer);
-    if (reg.Find(hub) != nullptr) return hub;
+    if (registry.Find(hub) != nullptr) return hub;
   }
   return ClassName(layer);
 }
@@ -111,7 +114,21 @@ std::string RegistryKey(const json& layer, const Registry& reg) {
 struct Finding {
   std::string class_name;
   std::string name;
+  // Why it is unsupported, when the catalog cannot say.
+  std::string why;
 };
+
+// Why a class registered under a package ("package>Class") has no
+// converter: it is not looked up by its class name alone.
+std::string WhyRegisteredUnsupported(const std::string& key) {
+  if (key.find('>') == std::string::npos) return "";
+  if (key.rfind("keras_hub>", 0) == 0) {
+    return "a Keras-Hub layer that has no converter yet";
+  }
+  return "a custom class registered as '" + key +
+         "': its call() is Python code the file does not hold (a class of "
+         "the same name in Keras or Keras-Hub is another layer)";
+}
 
 void CollectProblems(const json& layers, const Registry& reg,
                      std::vector<Finding>& unsupported,
@@ -124,10 +141,12 @@ void CollectProblems(const json& layers, const Registry& reg,
       CollectProblems(LayerList(layer.value("config", json::object())), reg,
                       unsupported, code);
     } else if (IsCodeLayer(cls)) {
-      code.push_back({cls, name});
+      code.push_back({cls, name, ""});
     } else if (reg.Find(RegistryKey(layer, reg)) == nullptr) {
       unsupported.push_back(
-          {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name});
+          {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name,
+           IsOpsOperation(layer) ? "" : WhyRegisteredUnsupported(
+                                             RegistryKey(layer, reg))});
     }
   }
 }
@@ -780,7 +799,7 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
   std::vector<Finding> unsupported, code;
   const json& top_cfg = model.value("config", json::object());
   if (IsCodeLayer(ClassName(model)))
-    code.push_back({ClassName(model), LayerName(model)});
+    code.push_back({ClassName(model), LayerName(model), ""});
   CollectProblems(LayerList(top_cfg), registry, unsupported, code);
   if (!code.empty()) {
     std::string list;
@@ -798,7 +817,8 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
     std::string list;
     for (const auto& f : unsupported) {
       list += "\n  - '" + f.name + "' (" + f.class_name + ")";
-      std::string why = WhyUnsupported(f.class_name);
+      std::string why =
+          f.why.empty() ? WhyUnsupported(f.class_name) : f.why;
       if (!why.empty()) list += ": " + why;
     }
     return Status::Invalid(
