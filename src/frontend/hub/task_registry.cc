@@ -28,6 +28,12 @@ const std::vector<Architecture>& Architectures() {
        "max_sequence_length"},
       {TaskKind::kTextClassifier, "RobertaBackbone", BuildRobertaTextClassifier,
        /*dynamic_length=*/true, "max_sequence_length"},
+      // Gemma 1 and 2 share GemmaBackbone. No maximum length: the rotary
+      // embedding runs at any position (up to 131072).
+      {TaskKind::kCausalLM, "GemmaBackbone", BuildGemmaCausalLM,
+       /*dynamic_length=*/true, ""},
+      {TaskKind::kCausalLM, "Gemma3Backbone", BuildGemma3CausalLM,
+       /*dynamic_length=*/true, ""},
   };
   return all;
 }

@@ -72,5 +72,7 @@ Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in);
 Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in);
 Result<TaskGraph> BuildDistilBertTextClassifier(const BuildInput& in);
 Result<TaskGraph> BuildRobertaTextClassifier(const BuildInput& in);
+Result<TaskGraph> BuildGemmaCausalLM(const BuildInput& in);
+Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in);
 
 }  // namespace k2l::hub

@@ -87,7 +87,11 @@ bool IsOpsOperation(const json& layer) {
 // as Keras-Hub's layers) is looked up by its registered name, "package>Class":
 // a user's own class may share a built-in's or Keras-Hub's class name, so
 // its class name alone would pick a converter for another layer.
-std::string RegistryKey(const json& layer) {
+// keras-hub classes that are not registered (Gemma's RMSNormalization) save
+// their bare class name; their module tells them from a Keras layer of the
+// same name with other semantics, and they are looked up as
+// "keras_hub><Class>" when a converter is registered so.
+std::string RegistryKey(const json& layer, const Registry& registry) {
   if (IsOpsOperation(layer)) return "ops." + ClassName(layer);
   if (layer.is_object() && layer.contains("registered_name") &&
       layer["registered_name"].is_string()) {
@@ -97,6 +101,12 @@ std::string RegistryKey(const json& layer) {
     static const std::string kNlp = "keras_nlp>";
     if (reg.rfind(kNlp, 0) == 0) return "keras_hub>" + reg.substr(kNlp.size());
     if (reg.find('>') != std::string::npos) return reg;
+  }
+  if (layer.is_object() && layer.contains("module") &&
+      layer["module"].is_string() &&
+      layer["module"].get<std::string>().rfind("keras_hub", 0) == 0) {
+    std::string hub = "keras_hub>" + ClassName(layer);
+    if (registry.Find(hub) != nullptr) return hub;
   }
   return ClassName(layer);
 }
@@ -132,11 +142,11 @@ void CollectProblems(const json& layers, const Registry& reg,
                       unsupported, code);
     } else if (IsCodeLayer(cls)) {
       code.push_back({cls, name, ""});
-    } else if (reg.Find(RegistryKey(layer)) == nullptr) {
+    } else if (reg.Find(RegistryKey(layer, reg)) == nullptr) {
       unsupported.push_back(
           {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name,
            IsOpsOperation(layer) ? "" : WhyRegisteredUnsupported(
-                                             RegistryKey(layer))});
+                                             RegistryKey(layer, reg))});
     }
   }
 }
@@ -403,7 +413,7 @@ class Lowerer {
       for (auto& [n, id] : outs) ids.push_back(id);
       return ids;
     }
-    const LayerInfo* info = reg_.Find(RegistryKey(layer));
+    const LayerInfo* info = reg_.Find(RegistryKey(layer, reg_));
     if (info == nullptr) {
       return Status::Internal("layer '" + name + "' (" + cls +
                               ") has no converter");

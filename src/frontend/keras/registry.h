@@ -60,5 +60,7 @@ Status RegisterHubEmbeddingLayers(Registry& r);
 Status RegisterHubTransformerLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
+// Keras-Hub's Gemma layers (layers/hub_gemma.cc).
+Status RegisterHubGemmaLayers(Registry& r);
 
 }  // namespace k2l::keras
