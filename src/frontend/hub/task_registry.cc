@@ -23,6 +23,13 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, "max_sequence_length"},
       {TaskKind::kTextClassifier, "BertBackbone", BuildBertTextClassifier,
        /*dynamic_length=*/true, "max_sequence_length"},
+      // Rotary embeddings: no position table, so any length.
+      {TaskKind::kCausalLM, "LlamaBackbone", BuildLlamaCausalLM,
+       /*dynamic_length=*/true, ""},
+      {TaskKind::kCausalLM, "Llama3Backbone", BuildLlamaCausalLM,
+       /*dynamic_length=*/true, ""},
+      {TaskKind::kCausalLM, "MistralBackbone", BuildMistralCausalLM,
+       /*dynamic_length=*/true, ""},
   };
   return all;
 }

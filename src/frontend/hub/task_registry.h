@@ -70,5 +70,8 @@ Result<const Architecture*> FindArchitecture(TaskKind kind,
 // Builders, one file each under builders/.
 Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in);
 Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in);
+// LlamaBackbone and Llama3Backbone share one builder.
+Result<TaskGraph> BuildLlamaCausalLM(const BuildInput& in);
+Result<TaskGraph> BuildMistralCausalLM(const BuildInput& in);
 
 }  // namespace k2l::hub

@@ -54,6 +54,8 @@ Status RegisterImagePreprocessingLayers(Registry& r);
 Status RegisterRecurrentLayers(Registry& r);
 Status RegisterWrapperLayers(Registry& r);
 Status RegisterAttentionLayers(Registry& r);
+// Keras-Hub's Llama and Mistral layers (layers/hub_llama.cc).
+Status RegisterHubLlamaLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 
