@@ -198,8 +198,9 @@ int main(int argc, char** argv) {
            "is refused, with a clear error. **unsupported**: the notes say "
            "why. A model holding a layer that does not convert is reported, "
            "with every such layer by class and name, before anything is "
-           "written. keras.ops calls in Functional models are listed "
-           "after the layers.\n\n"
+           "written. Keras-Hub layers are listed by their registered "
+           "names (`keras_hub>Class`). keras.ops calls in Functional models "
+           "are listed after the layers.\n\n"
            "| Keras class | Status | Builtin ops | Notes "
            "|\n|---|---|---|---|\n";
     for (const auto& e : k2l::keras::LayerCatalog(reg)) {

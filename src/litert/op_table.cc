@@ -231,6 +231,10 @@ WrittenOptions Fill(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::FillOptions, fb::CreateFillOptions(f));
 }
 
+WrittenOptions BroadcastToOpt(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::BroadcastToOptions,
+             fb::BroadcastToOptionsBuilder(f).Finish());
+}
 WrittenOptions DynamicUpdateSlice(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::DynamicUpdateSliceOptions,
              fb::CreateDynamicUpdateSliceOptions(f));
@@ -326,6 +330,8 @@ WrittenOptions LessOpt(FBB& f, const Graph&, const Op&) {
 }
 
 int V1(const Graph&, const Op&) { return 1; }
+// LiteRT registers BROADCAST_TO from version 2 (version 1 was rolled back).
+int V2(const Graph&, const Op&) { return 2; }
 
 // FULLY_CONNECTED with keep_num_dims needs version 5.
 int FullyConnectedVersion(const Graph&, const Op& op) {
@@ -406,6 +412,7 @@ const OpTableEntry kTable[] = {
     K2L_ROW(ResizeBilinear, RESIZE_BILINEAR, "1.7.0", V1, ResizeBilinear)
     K2L_ROW(Fill, FILL, "1.13.0", V1, Fill)
     K2L_ROW(DynamicUpdateSlice, DYNAMIC_UPDATE_SLICE, "2.9.0", V1, DynamicUpdateSlice)
+    K2L_ROW(BroadcastTo, BROADCAST_TO, "2.5.0", V2, BroadcastToOpt)
     K2L_ROW(While, WHILE, "1.15.0", V1, While)
     K2L_ROW(NotEqual, NOT_EQUAL, "1.14.0", V1, NotEqualOpt)
     K2L_ROW(LogicalAnd, LOGICAL_AND, "1.14.0", V1, LogicalAndOpt)

@@ -8,7 +8,6 @@ sine and cosine are evaluated by a polynomial (our op set has no SIN/COS),
 exact to a few float32 ulps, well inside it.
 """
 import json
-import re
 
 import keras
 import numpy as np
@@ -29,15 +28,6 @@ from keras_hub.src.models.mistral.mistral_transformer_decoder import (  # noqa: 
 )
 
 BACKEND = keras.backend.backend()
-
-# The tasks' token embedding is keras.layers.ReversibleEmbedding, whose
-# converter comes from another branch (hub-layers); until the CLI has it,
-# the tests that lower a whole task are skipped.
-_HAS_EMBEDDING = re.search(r"`ReversibleEmbedding` \| (supported|partial)",
-                           run_cli("layers").stdout) is not None
-needs_embedding = pytest.mark.skipif(
-    not _HAS_EMBEDDING,
-    reason="needs the ReversibleEmbedding converter (branch hub-layers)")
 
 
 def _randomize(model, seed=0):
@@ -131,7 +121,6 @@ def _convert_preset(task, tmp_path, seed=0):
 
 
 @pytest.mark.parametrize("kind", sorted(TASKS))
-@needs_embedding
 def test_preset_matches_keras_hub(tmp_path, kind):
     """The preset's file gives keras-hub's logits, padded batch included,
     in ai-edge-litert and our runtime."""
@@ -149,7 +138,6 @@ def test_preset_matches_keras_hub(tmp_path, kind):
 
 
 @pytest.mark.parametrize("kind", ["llama3", "mistral"])
-@needs_embedding
 def test_one_file_runs_at_two_lengths(tmp_path, kind):
     """No position table: one file at lengths 6 and 21 (past the Mistral
     window)."""
@@ -165,7 +153,6 @@ def test_one_file_runs_at_two_lengths(tmp_path, kind):
                                    **HUB_TEXT)
 
 
-@needs_embedding
 def test_padding_masks_the_tail(tmp_path):
     """With the tail masked, the valid positions match and do not depend on
     the masked tokens."""
@@ -181,7 +168,6 @@ def test_padding_masks_the_tail(tmp_path):
                                got[:, :5], **HUB_TEXT)
 
 
-@needs_embedding
 def test_llama_position_scaling_factor_is_ignored_like_keras_hub(tmp_path):
     """keras-hub's LlamaRotaryEmbedding replaces the inverse frequencies
     without rope_position_scaling_factor, so the factor changes nothing;
@@ -279,7 +265,6 @@ def test_rejects_unknown_hyperparameter(tmp_path):
     assert "MistralBackbone" in err and "'rope_type'" in err
 
 
-@needs_embedding
 def test_rejects_partial_llama31_rope_scaling(tmp_path):
     folder = _edited_preset(_llama3(), tmp_path, rope_low_freq_factor=1.0)
     err = _cli_error(folder, tmp_path)
@@ -288,7 +273,6 @@ def test_rejects_partial_llama31_rope_scaling(tmp_path):
     assert "Set all four" in err
 
 
-@needs_embedding
 def test_rejects_query_heads_not_a_multiple_of_kv_heads(tmp_path):
     folder = _edited_preset(_llama3(), tmp_path, num_key_value_heads=3)
     err = _cli_error(folder, tmp_path)
@@ -296,7 +280,6 @@ def test_rejects_query_heads_not_a_multiple_of_kv_heads(tmp_path):
            "num_key_value_heads 3" in err
 
 
-@needs_embedding
 def test_rejects_bad_sliding_window(tmp_path):
     folder = _edited_preset(_mistral(), tmp_path, sliding_window=0)
     err = _cli_error(folder, tmp_path)
@@ -327,7 +310,6 @@ def test_rejects_inconsistent_backbone_config(tmp_path):
     assert "'tie_word_embeddings' is \"yes\", not a boolean" in err
 
 
-@needs_embedding
 def test_rejects_bad_rope_scaling_factor(tmp_path):
     folder = _edited_preset(_mistral(), tmp_path, rope_scaling_factor=0.0)
     err = _cli_error(folder, tmp_path)

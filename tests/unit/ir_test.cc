@@ -42,6 +42,60 @@ TEST(Graph, BroadcastingAndDynamicDims) {
   EXPECT_FALSE(g.Add(OpKind::kAdd, {*y, c}, BinaryAttrs{}, "bad").ok());
 }
 
+TEST(Graph, SliceSizeComputedFromShapeKeepsItsKnownDims) {
+  // rows [0, T) of a [12, 8] table, T read from x's shape at run time.
+  Graph g;
+  ValueId x = g.AddInput("x", DType::kFloat32, {kDynamic, kDynamic, 8});
+  ValueId table =
+      g.AddFloatConstant(std::vector<float>(12 * 8, 0.f), {12, 8}, "table");
+  ValueId shape = *g.Add(OpKind::kShape, {x}, NoAttrs{}, "shape");
+  ValueId t = *g.Add(
+      OpKind::kSlice,
+      {shape, g.AddInt32Constant({1}, "b"), g.AddInt32Constant({1}, "n")},
+      NoAttrs{}, "t");
+  ValueId size =
+      *g.Add(OpKind::kConcatenation, {t, g.AddInt32Constant({8}, "f")},
+             ConcatAttrs{0}, "size");
+  auto rows =
+      g.Add(OpKind::kSlice, {table, g.AddInt32Constant({0, 0}, "begin"), size},
+            NoAttrs{}, "rows");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  EXPECT_EQ(g.value(*rows).shape, (Shape{kDynamic, 8}));
+  // A computed begin: the sizes still decide the output.
+  auto shifted = g.Add(OpKind::kSlice, {table, size, size}, NoAttrs{}, "s");
+  ASSERT_TRUE(shifted.ok()) << shifted.status().message();
+  EXPECT_EQ(g.value(*shifted).shape, (Shape{kDynamic, 8}));
+  // A constant -1 still means "to the end".
+  auto rest = g.Add(OpKind::kSlice,
+                    {table, g.AddInt32Constant({2, 0}, "b2"),
+                     g.AddInt32Constant({-1, 8}, "n2")},
+                    NoAttrs{}, "rest");
+  ASSERT_TRUE(rest.ok());
+  EXPECT_EQ(g.value(*rest).shape, (Shape{10, 8}));
+  // Known sizes are still checked against the input.
+  EXPECT_FALSE(g.Add(OpKind::kSlice,
+                     {table, g.AddInt32Constant({0, 0}, "b3"),
+                      g.AddInt32Constant({13, 8}, "n3")},
+                     NoAttrs{}, "bad")
+                   .ok());
+
+  // BroadcastTo the input's run-time shape: fixed dims of the operand
+  // fill in what the shape leaves unknown.
+  ValueId small =
+      g.AddFloatConstant(std::vector<float>(5 * 8, 0.f), {5, 8}, "small");
+  auto b = g.Add(OpKind::kBroadcastTo, {small, shape}, NoAttrs{}, "bcast");
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(g.value(*b).shape, (Shape{kDynamic, 5, 8}));
+  ValueId wrong =
+      g.AddFloatConstant(std::vector<float>(5 * 3, 0.f), {5, 3}, "wrong");
+  EXPECT_FALSE(
+      g.Add(OpKind::kBroadcastTo, {wrong, shape}, NoAttrs{}, "bad_b").ok());
+  ValueId big =
+      g.AddFloatConstant(std::vector<float>(8, 0.f), {1, 1, 1, 8}, "big");
+  EXPECT_FALSE(
+      g.Add(OpKind::kBroadcastTo, {big, shape}, NoAttrs{}, "bad_rank").ok());
+}
+
 TEST(Graph, ReshapeResolvesMinusOneAndKeepsDynamicBatch) {
   Graph g;
   ValueId x = g.AddInput("x", DType::kFloat32, {kDynamic, 4, 5});

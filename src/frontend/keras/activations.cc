@@ -202,6 +202,13 @@ Result<ValueId> ApplyActivation(LayerContext& ctx, ValueId x,
   if (spec.is_string()) return ByName(ctx, x, spec.get<std::string>());
   if (spec.is_object() && spec.value("class_name", "") == "function" &&
       spec.contains("config") && spec["config"].is_string()) {
+    const std::string fn = spec["config"].get<std::string>();
+    // Keras-Hub registers gelu_approximate(x) = gelu(x, approximate=True)
+    // (under both of its package names); the file names it, it holds no code.
+    if (fn == "keras_hub>gelu_approximate" ||
+        fn == "keras_nlp>gelu_approximate") {
+      return ctx.Op(OpKind::kGelu, {x}, ir::GeluAttrs{true});
+    }
     std::string module = spec.value("module", "keras.activations");
     if (module.rfind("keras", 0) != 0) {
       return ctx.Invalid("activation '" + spec["config"].get<std::string>() +

@@ -84,7 +84,6 @@ const std::map<std::string, std::pair<std::string, std::string>>& Known() {
           {"RandomShear", {"unsupported", kAugmentation}},
           {"RandomTranslation", {"unsupported", kAugmentation}},
           {"RandomZoom", {"unsupported", kAugmentation}},
-          {"ReversibleEmbedding", {"unsupported", "not yet lowered"}},
           {"STFTSpectrogram", {"unsupported", "not yet lowered"}},
           {"SimpleRNNCell",
            {"partial", "converts as the cell of an RNN layer, not alone"}},

@@ -83,11 +83,23 @@ LayerContext LayerContext::Sublayer(
     const std::vector<std::string>& attrs) const {
   static const json kNoArgs = json::array();
   static const json kNoKwargs = json::object();
+  return Sublayer(layer_config, std::move(class_name), std::move(name),
+                  std::move(inputs), attrs, kNoArgs, kNoKwargs, {});
+}
+
+LayerContext LayerContext::Sublayer(const json& layer_config,
+                                    std::string class_name, std::string name,
+                                    std::vector<ir::ValueId> inputs,
+                                    const std::vector<std::string>& attrs,
+                                    const json& args, const json& kwargs,
+                                    KwargTensors kwarg_inputs,
+                                    const std::string& saved_name) const {
   WeightPath path = weight_path_;
   for (const auto& a : attrs) path.push_back({a, ""});
+  if (!attrs.empty()) path.back().layer_name = saved_name;
   return LayerContext(graph_, layer_config, std::move(class_name),
-                      std::move(name), std::move(inputs), kNoArgs, kNoKwargs,
-                      weights_, std::move(path));
+                      std::move(name), std::move(inputs), args, kwargs,
+                      weights_, std::move(path), std::move(kwarg_inputs));
 }
 
 std::string LayerContext::Describe() const {

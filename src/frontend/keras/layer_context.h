@@ -50,6 +50,18 @@ class LayerContext {
                         std::string class_name, std::string name,
                         std::vector<ir::ValueId> inputs,
                         const std::vector<std::string>& attrs) const;
+  // The same, called with positional `args`, keyword `kwargs` (both as a
+  // Keras node serialises them; the caller keeps them alive while the
+  // sublayer converts) and keyword tensors `kwarg_inputs`. `saved_name`,
+  // the sublayer's own Keras name, is checked against .keras files and
+  // finds its variables among its owner's in legacy .h5 files.
+  LayerContext Sublayer(const nlohmann::json& layer_config,
+                        std::string class_name, std::string name,
+                        std::vector<ir::ValueId> inputs,
+                        const std::vector<std::string>& attrs,
+                        const nlohmann::json& args,
+                        const nlohmann::json& kwargs, KwargTensors kwarg_inputs,
+                        const std::string& saved_name = "") const;
 
   // Tensors passed as keyword argument `key` (e.g. attention_mask,
   // initial_state), or nullopt. Reading marks them used: a tensor argument

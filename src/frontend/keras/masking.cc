@@ -38,7 +38,8 @@ MaskRule MaskRuleFor(const std::string& cls) {
          {"LSTM", "GRU", "SimpleRNN", "RNN", "Bidirectional", "TimeDistributed",
           "Softmax", "Attention", "AdditiveAttention", "MultiHeadAttention",
           "GroupedQueryAttention", "GlobalAveragePooling1D", "ConvLSTM1D",
-          "ConvLSTM2D", "ConvLSTM3D"}) {
+          "ConvLSTM2D", "ConvLSTM3D", "TransformerEncoder",
+          "TransformerDecoder"}) {
       m[c] = MaskRule::kConsume;
     }
     for (const char* c : {"Add", "Subtract", "Multiply", "Average", "Maximum",

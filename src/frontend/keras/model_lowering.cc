@@ -83,14 +83,42 @@ bool IsOpsOperation(const json& layer) {
   return m.rfind("keras.src.ops", 0) == 0 || m.rfind("keras.ops", 0) == 0;
 }
 
+// A class registered with keras.saving.register_keras_serializable (such
+// as Keras-Hub's layers) is looked up by its registered name, "package>Class":
+// a user's own class may share a built-in's or Keras-Hub's class name, so
+// its class name alone would pick a converter for another layer.
 std::string RegistryKey(const json& layer) {
-  return IsOpsOperation(layer) ? "ops." + ClassName(layer) : ClassName(layer);
+  if (IsOpsOperation(layer)) return "ops." + ClassName(layer);
+  if (layer.is_object() && layer.contains("registered_name") &&
+      layer["registered_name"].is_string()) {
+    const std::string reg = layer["registered_name"].get<std::string>();
+    // Keras-Hub is KerasNLP renamed: files of the old name hold the same
+    // layers.
+    static const std::string kNlp = "keras_nlp>";
+    if (reg.rfind(kNlp, 0) == 0) return "keras_hub>" + reg.substr(kNlp.size());
+    if (reg.find('>') != std::string::npos) return reg;
+  }
+  return ClassName(layer);
 }
 
 struct Finding {
   std::string class_name;
   std::string name;
+  // Why it is unsupported, when the catalog cannot say.
+  std::string why;
 };
+
+// Why a class registered under a package ("package>Class") has no
+// converter: it is not looked up by its class name alone.
+std::string WhyRegisteredUnsupported(const std::string& key) {
+  if (key.find('>') == std::string::npos) return "";
+  if (key.rfind("keras_hub>", 0) == 0) {
+    return "a Keras-Hub layer that has no converter yet";
+  }
+  return "a custom class registered as '" + key +
+         "': its call() is Python code the file does not hold (a class of "
+         "the same name in Keras or Keras-Hub is another layer)";
+}
 
 void CollectProblems(const json& layers, const Registry& reg,
                      std::vector<Finding>& unsupported,
@@ -103,10 +131,12 @@ void CollectProblems(const json& layers, const Registry& reg,
       CollectProblems(LayerList(layer.value("config", json::object())), reg,
                       unsupported, code);
     } else if (IsCodeLayer(cls)) {
-      code.push_back({cls, name});
+      code.push_back({cls, name, ""});
     } else if (reg.Find(RegistryKey(layer)) == nullptr) {
       unsupported.push_back(
-          {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name});
+          {IsOpsOperation(layer) ? "keras.ops " + cls : cls, name,
+           IsOpsOperation(layer) ? "" : WhyRegisteredUnsupported(
+                                             RegistryKey(layer))});
     }
   }
 }
@@ -759,7 +789,7 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
   std::vector<Finding> unsupported, code;
   const json& top_cfg = model.value("config", json::object());
   if (IsCodeLayer(ClassName(model)))
-    code.push_back({ClassName(model), LayerName(model)});
+    code.push_back({ClassName(model), LayerName(model), ""});
   CollectProblems(LayerList(top_cfg), registry, unsupported, code);
   if (!code.empty()) {
     std::string list;
@@ -777,7 +807,8 @@ Result<ir::Graph> LowerKerasModel(const ModelSource& source,
     std::string list;
     for (const auto& f : unsupported) {
       list += "\n  - '" + f.name + "' (" + f.class_name + ")";
-      std::string why = WhyUnsupported(f.class_name);
+      std::string why =
+          f.why.empty() ? WhyUnsupported(f.class_name) : f.why;
       if (!why.empty()) list += ": " + why;
     }
     return Status::Invalid(

@@ -38,6 +38,8 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterRecurrentLayers(r));
   K2L_RETURN_IF_ERROR(RegisterWrapperLayers(r));
   K2L_RETURN_IF_ERROR(RegisterAttentionLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubEmbeddingLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubTransformerLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubLlamaLayers(r));
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
   return Status::Ok();

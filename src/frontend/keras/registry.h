@@ -54,6 +54,10 @@ Status RegisterImagePreprocessingLayers(Registry& r);
 Status RegisterRecurrentLayers(Registry& r);
 Status RegisterWrapperLayers(Registry& r);
 Status RegisterAttentionLayers(Registry& r);
+// Keras-Hub layers (and keras.layers.ReversibleEmbedding), registered by
+// their registered names, "keras_hub>Class" (see model_lowering.cc).
+Status RegisterHubEmbeddingLayers(Registry& r);
+Status RegisterHubTransformerLayers(Registry& r);
 // Keras-Hub's Llama and Mistral layers (layers/hub_llama.cc).
 Status RegisterHubLlamaLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".

@@ -38,6 +38,42 @@ Result<ValueId> L2Normalize(LayerContext& ctx, ValueId x,
   return ctx.Op(OpKind::kMul, {x, inv}, ir::BinaryAttrs{});
 }
 
+Result<ValueId> LowerEmbeddingLookup(LayerContext& ctx, ValueId table,
+                                     ValueId ids, bool mask_zero) {
+  const ValueId raw = ids;
+  const ir::DType dt = ctx.value(ids).dtype;
+  if (dt != ir::DType::kInt32 && dt != ir::DType::kInt64) {
+    // Keras casts non-integer ids to int32 (truncation), as CAST does.
+    K2L_ASSIGN_OR_RETURN(
+        ids, ctx.Op(OpKind::kCast, {ids}, ir::NoAttrs{}, ir::DType::kInt32));
+  }
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, ctx.Op(OpKind::kGather, {table, ids}, ir::GatherAttrs{}));
+  if (mask_zero) {
+    // Later layers that take a mask see ids != 0 (Keras' compute_mask).
+    ValueId zero = ir::kNoValue;
+    switch (dt) {
+      case ir::DType::kInt32:
+        zero = ctx.ConstInts({0}, {});
+        break;
+      case ir::DType::kInt64:
+        zero = ctx.Const(ir::TensorData::FromVector(ir::DType::kInt64, {},
+                                                    std::vector<int64_t>{0}),
+                         "zero");
+        break;
+      case ir::DType::kFloat32:
+        zero = ctx.ConstFloat(0.0f);
+        break;
+      default:
+        return ctx.Invalid("its ids are " + std::string(ir::DTypeName(dt)),
+                           "Use int32, int64 or float32 ids");
+    }
+    K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.Op(OpKind::kNotEqual, {raw, zero}));
+    ctx.SetOutputMask(0, mask);
+  }
+  return y;
+}
+
 Result<ir::ValueId> RuntimeDims(LayerContext& ctx, ir::ValueId v, int begin,
                                 int count) {
   K2L_ASSIGN_OR_RETURN(ir::ValueId shape, ctx.Op(ir::OpKind::kShape, {v}));

@@ -19,6 +19,12 @@ Result<ir::ValueId> L2Normalize(LayerContext& ctx, ir::ValueId x,
                                 const std::vector<int32_t>& axes,
                                 double epsilon);
 
+// The rows of `table` at `ids` (GATHER), as Embedding looks them up:
+// non-integer ids are cast to int32 first. With `mask_zero`, output 0 of
+// the call gets the Keras mask ids != 0.
+Result<ir::ValueId> LowerEmbeddingLookup(LayerContext& ctx, ir::ValueId table,
+                                         ir::ValueId ids, bool mask_zero);
+
 // Dims [begin, begin + count) of v's shape at run time, as 1-D int32.
 Result<ir::ValueId> RuntimeDims(LayerContext& ctx, ir::ValueId v, int begin,
                                 int count);

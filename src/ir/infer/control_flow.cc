@@ -1,4 +1,4 @@
-// Shape inference for Fill, Range, DynamicUpdateSlice and While.
+// Shape inference for Fill, BroadcastTo, Range, DynamicUpdateSlice and While.
 #include <algorithm>
 
 #include "ir/infer/infer_util.h"
@@ -117,6 +117,35 @@ Result<std::vector<OutputType>> InferControlFlow(const Graph& g, OpKind kind,
       }
       return std::vector<OutputType>{
           {g.value(in[1]).dtype, PartialInts(g, in[0])}};
+    }
+    case OpKind::kBroadcastTo: {
+      K2L_RETURN_IF_ERROR(ExpectInputs(in, 2, 2));
+      const Value& x = g.value(in[0]);
+      const Value& dims = g.value(in[1]);
+      if (dims.dtype != DType::kInt32 || dims.shape.size() != 1 ||
+          dims.shape[0] == kDynamic) {
+        return Status::Invalid("the shape must be a 1-D int32 of known length");
+      }
+      const std::vector<int64_t> target = PartialInts(g, in[1]);
+      if (target.size() < x.shape.size()) {
+        return Status::Invalid("cannot broadcast " + ShapeToString(x.shape) +
+                               " to fewer dims (" +
+                               std::to_string(target.size()) + ")");
+      }
+      // Where the target is unknown, a fixed dim other than 1 decides it.
+      Shape out(target.begin(), target.end());
+      const size_t lead = target.size() - x.shape.size();
+      for (size_t i = 0; i < x.shape.size(); ++i) {
+        const int64_t d = x.shape[i];
+        int64_t& o = out[lead + i];
+        if (o == kDynamic) {
+          if (d != kDynamic && d != 1) o = d;
+        } else if (d != kDynamic && d != 1 && d != o) {
+          return Status::Invalid("cannot broadcast " + ShapeToString(x.shape) +
+                                 " to " + ShapeToString(out));
+        }
+      }
+      return std::vector<OutputType>{{x.dtype, out}};
     }
     case OpKind::kDynamicUpdateSlice: {
       K2L_RETURN_IF_ERROR(ExpectInputs(in, 3, 3));

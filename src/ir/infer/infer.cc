@@ -145,6 +145,7 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kFill:
     case OpKind::kRange:
     case OpKind::kDynamicUpdateSlice:
+    case OpKind::kBroadcastTo:
     case OpKind::kWhile:
       return infer::InferControlFlow(g, kind, inputs, attrs);
     default:

@@ -167,19 +167,38 @@ Result<std::vector<OutputType>> Slice(const Graph& g,
                                       const std::vector<ValueId>& in) {
   K2L_RETURN_IF_ERROR(ExpectInputs(in, 3, 3));
   const Shape& x = g.value(in[0]).shape;
-  K2L_ASSIGN_OR_RETURN(auto begin, RequireConst(g, in[1], "begin"));
-  K2L_ASSIGN_OR_RETURN(auto size, RequireConst(g, in[2], "size"));
-  if (begin.size() != x.size() || size.size() != x.size()) {
+  // begin and size may be computed (e.g. from Shape): what is known of
+  // their values then decides the output dims, the rest stay dynamic.
+  for (size_t k = 1; k <= 2; ++k) {
+    const Value& v = g.value(in[k]);
+    if ((v.dtype != DType::kInt32 && v.dtype != DType::kInt64) ||
+        v.shape.size() != 1 || v.shape[0] != static_cast<int64_t>(x.size())) {
+      return Status::Invalid("begin and size must have one entry per dim");
+    }
+  }
+  const std::optional<std::vector<int64_t>> begin = ConstInts(g, in[1]);
+  // A constant size of -1 means "to the end"; in a computed size, -1 is
+  // also what PartialInts gives for an unknown entry, so it stays dynamic.
+  const std::optional<std::vector<int64_t>> const_size = ConstInts(g, in[2]);
+  const std::vector<int64_t> size =
+      const_size ? *const_size : PartialInts(g, in[2]);
+  if (size.size() != x.size()) {
     return Status::Invalid("begin and size must have one entry per dim");
   }
   Shape out(x.size());
   for (size_t i = 0; i < x.size(); ++i) {
+    const int64_t b = begin ? (*begin)[i] : kDynamic;
     if (size[i] == -1) {
-      out[i] = x[i] == kDynamic ? kDynamic : x[i] - begin[i];
+      out[i] = !const_size || x[i] == kDynamic || b == kDynamic ? kDynamic
+                                                                : x[i] - b;
     } else {
       out[i] = size[i];
     }
-    if (x[i] != kDynamic && (begin[i] < 0 || begin[i] + out[i] > x[i])) {
+    if (x[i] != kDynamic && b != kDynamic &&
+        (b < 0 || (out[i] != kDynamic && b + out[i] > x[i]))) {
+      return Status::Invalid("slice out of range on dim " + std::to_string(i));
+    }
+    if (x[i] != kDynamic && out[i] != kDynamic && out[i] > x[i]) {
       return Status::Invalid("slice out of range on dim " + std::to_string(i));
     }
   }

@@ -22,6 +22,8 @@ Status RequireKnownHyperparams(const json& config, const std::string& owner,
       "default");
 }
 
+// The decoder and norm classes are not registered with Keras by keras-hub,
+// so Keras saves their registered_name as the bare class name; so do we.
 Result<json> DecoderLMGraph(const DecoderLM& m, int64_t sequence_length) {
   GraphBuilder g(m.name);
   json token_ids = g.Input("token_ids", "int32", {sequence_length});
@@ -38,11 +40,11 @@ Result<json> DecoderLMGraph(const DecoderLM& m, int64_t sequence_length) {
     x = g.Call(m.decoder_class, "transformer_layer_" + std::to_string(i),
                m.decoder_config, json::array({x}),
                {{"decoder_padding_mask", padding_mask}},
-               "keras_hub>" + m.decoder_class);
+               m.decoder_class);
   }
   x = g.Call(m.norm_class, "sequence_output_layernorm",
              {{"epsilon", m.epsilon}}, json::array({x}), json::object(),
-             "keras_hub>" + m.norm_class);
+             m.norm_class);
   json logits = g.CallAgain("token_embedding", json::array({x}),
                             {{"reverse", true}});
   return g.Build({{"token_ids", token_ids}, {"padding_mask", padding_mask}},

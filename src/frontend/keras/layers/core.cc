@@ -2,6 +2,7 @@
 // inference (the Dropout family, noise and regularization layers).
 #include "frontend/keras/activations.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
 #include "frontend/keras/weight_layout.h"
 
 namespace k2l::keras {
@@ -57,40 +58,9 @@ Result<std::vector<ValueId>> ConvertEmbedding(LayerContext& ctx) {
   K2L_RETURN_IF_ERROR(
       ctx.ExpectWeightShape(w[0], "embeddings", {input_dim, output_dim}));
   ValueId table = ctx.Const(w[0], "embeddings");
-  ValueId ids = ctx.input();
-  ir::DType dt = ctx.value(ids).dtype;
-  if (dt != ir::DType::kInt32 && dt != ir::DType::kInt64) {
-    // Keras casts non-integer ids to int32 (truncation), as CAST does.
-    K2L_ASSIGN_OR_RETURN(
-        ids, ctx.Op(OpKind::kCast, {ids}, ir::NoAttrs{}, ir::DType::kInt32));
-  }
-  K2L_ASSIGN_OR_RETURN(
-      ValueId y, ctx.Op(OpKind::kGather, {table, ids}, ir::GatherAttrs{}));
   K2L_ASSIGN_OR_RETURN(bool mask_zero, ctx.BoolOr("mask_zero", false));
-  if (mask_zero) {
-    // Later layers that take a mask see ids != 0 (Keras' compute_mask).
-    ValueId raw = ctx.input();
-    ValueId zero = ir::kNoValue;
-    switch (ctx.value(raw).dtype) {
-      case ir::DType::kInt32:
-        zero = ctx.ConstInts({0}, {});
-        break;
-      case ir::DType::kInt64:
-        zero = ctx.Const(ir::TensorData::FromVector(ir::DType::kInt64, {},
-                                                    std::vector<int64_t>{0}),
-                         "zero");
-        break;
-      default:
-        zero = ctx.ConstFloat(0.0f);
-        if (ctx.value(raw).dtype != ir::DType::kFloat32) {
-          return {ctx.Invalid(
-              "its ids are " + std::string(ir::DTypeName(ctx.value(raw).dtype)),
-              "Use int32, int64 or float32 ids")};
-        }
-    }
-    K2L_ASSIGN_OR_RETURN(ValueId mask, ctx.Op(OpKind::kNotEqual, {raw, zero}));
-    ctx.SetOutputMask(0, mask);
-  }
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y, LowerEmbeddingLookup(ctx, table, ctx.input(), mask_zero));
   return std::vector<ValueId>{y};
 }
 

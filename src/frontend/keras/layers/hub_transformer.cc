@@ -1,0 +1,409 @@
+// Keras-Hub's TransformerEncoder (BERT-style) and TransformerDecoder
+// without cross-attention (GPT-2-style), lowered through the converters of
+// their sublayers: MultiHeadAttention (CachedMultiHeadAttention in the
+// decoder, the same math without a cache), LayerNormalization and Dense,
+// whose weights are saved under the block's attributes
+// (_self_attention_layer/query_dense, _feedforward_layer_norm, ...).
+//
+// The masks follow keras-hub exactly:
+//  - merge_padding_and_attention_mask takes the padding mask (or else the
+//    input's Keras mask) as int32 [B, 1, S], and the attention mask as int32
+//    [B, T, S], and takes their minimum;
+//  - the encoder hands that to keras MultiHeadAttention, which casts it to
+//    bool (!= 0) and ANDs the query's and value's Keras masks (a padded
+//    query row is then fully masked);
+//  - the decoder takes the minimum with the int causal mask and hands the
+//    int mask to CachedMultiHeadAttention, which skips MultiHeadAttention's
+//    mask handling: ops.dot_product_attention casts it to bool (!= 0), the
+//    Softmax layer (taken with dropout > 0) keeps mask > 0.
+// What a fully masked row gives then follows the path the attention takes,
+// as ConvertMultiHeadAttention reproduces.
+#include "frontend/keras/attention_lowering.h"
+#include "frontend/keras/registry.h"
+#include "frontend/keras/shared_lowering.h"
+
+namespace k2l::keras {
+
+namespace {
+
+using ir::OpKind;
+using ir::ValueId;
+using nlohmann::json;
+
+struct BlockConfig {
+  int64_t heads = 0;
+  int64_t intermediate = 0;
+  int64_t hidden = 0;
+  double dropout = 0.0;
+  double epsilon = 1e-5;
+  bool normalize_first = false;
+  json activation = "relu";
+};
+
+Result<BlockConfig> ReadBlockConfig(LayerContext& ctx, ValueId x) {
+  BlockConfig c;
+  if (ctx.Has("dtype")) {
+    const json& d = ctx.config()["dtype"];
+    if (d.is_object() &&
+        d.value("class_name", "").find("Quantized") != std::string::npos) {
+      return ctx.Invalid(
+          "it is quantized (dtype policy " + d.value("class_name", "") + ")",
+          "Convert the float model, saved before quantize(): "
+          "quantized Keras layers are not converted");
+    }
+  }
+  K2L_ASSIGN_OR_RETURN(c.heads, ctx.Int("num_heads"));
+  K2L_ASSIGN_OR_RETURN(c.intermediate, ctx.Int("intermediate_dim"));
+  K2L_ASSIGN_OR_RETURN(c.dropout, ctx.FloatOr("dropout", 0.0));
+  K2L_ASSIGN_OR_RETURN(c.epsilon, ctx.FloatOr("layer_norm_epsilon", 1e-5));
+  K2L_ASSIGN_OR_RETURN(c.normalize_first, ctx.BoolOr("normalize_first", false));
+  if (ctx.Has("activation")) c.activation = ctx.config()["activation"];
+  const ir::Shape s = ctx.shape(x);
+  if (s.size() != 3 || s[2] == ir::kDynamic) {
+    return ctx.Invalid("its input has shape " + ir::ShapeToString(s) +
+                           "; it takes [batch, sequence, features] with the "
+                           "features known",
+                       "Feed it a rank-3 sequence with a fixed feature size");
+  }
+  if (ctx.value(x).dtype != ir::DType::kFloat32) {
+    return ctx.Invalid(
+        "its input is " + std::string(ir::DTypeName(ctx.value(x).dtype)),
+        "Feed it float32 hidden states");
+  }
+  c.hidden = s[2];
+  if (c.heads <= 0 || c.hidden / c.heads == 0) {
+    return ctx.Invalid("num_heads=" + std::to_string(c.heads) +
+                           " does not fit its " + std::to_string(c.hidden) +
+                           " features (key_dim = features // num_heads must "
+                           "be positive)",
+                       "The config is corrupt; re-save the model");
+  }
+  return c;
+}
+
+// The tensor of call argument `key`, passed by position `pos` or by keyword;
+// kNoValue when absent or None.
+Result<ValueId> CallTensor(LayerContext& ctx, size_t pos,
+                           const std::string& key) {
+  const json& args = ctx.args();
+  if (args.is_array() && pos < args.size() && !args[pos].is_null()) {
+    if (!IsKerasTensor(args[pos])) {
+      return ctx.Invalid("its positional argument " + std::to_string(pos) +
+                             " (" + key + ") is " + args[pos].dump() +
+                             ", not a tensor",
+                         "Pass " + key + " as a tensor, by keyword");
+    }
+    size_t before = 0;
+    for (size_t i = 0; i < pos; ++i) before += IsKerasTensor(args[i]) ? 1 : 0;
+    return ctx.input(before);
+  }
+  return ctx.KwargInput(key);
+}
+
+// A call argument that must be absent (or None): a tensor or a value there
+// is refused with `why` and `fix`.
+Status RefuseArgument(LayerContext& ctx, size_t pos, const std::string& key,
+                      const std::string& why, const std::string& fix) {
+  const json& args = ctx.args();
+  const json& kw = ctx.kwargs();
+  const bool given =
+      (args.is_array() && pos < args.size() && !args[pos].is_null()) ||
+      (kw.is_object() && kw.contains(key) && !kw[key].is_null()) ||
+      ctx.KwargInputs(key).has_value();
+  if (!given) return Status::Ok();
+  return ctx.Invalid("it is called with " + key + ": " + why, fix);
+}
+
+// `m` as int32, as ops.cast(m, "int32") does (floats truncate).
+Result<ValueId> AsInt32(LayerContext& ctx, ValueId m) {
+  if (ctx.value(m).dtype == ir::DType::kInt32) return m;
+  return ctx.Op(OpKind::kCast, {m}, ir::NoAttrs{}, ir::DType::kInt32);
+}
+
+// merge_padding_and_attention_mask: the padding mask (else the input's
+// Keras mask) as int32 [B, 1, S], the attention mask as int32 [B, T, S],
+// their minimum when both are given; kNoValue when neither is.
+Result<ValueId> MergePaddingAndAttention(LayerContext& ctx, ValueId padding,
+                                         ValueId implicit, ValueId attention) {
+  ValueId mask = padding != ir::kNoValue ? padding : implicit;
+  if (mask != ir::kNoValue) {
+    if (ctx.rank(mask) != 2) {
+      return ctx.Invalid(
+          "its padding mask has shape " + ir::ShapeToString(ctx.shape(mask)),
+          "Pass a [batch, sequence] padding mask");
+    }
+    K2L_ASSIGN_OR_RETURN(mask, AsInt32(ctx, mask));
+    K2L_ASSIGN_OR_RETURN(
+        mask, ctx.Op(OpKind::kExpandDims, {mask, ctx.ConstInts({1}, {})}));
+  }
+  if (attention == ir::kNoValue) return mask;
+  if (ctx.rank(attention) != 3) {
+    return ctx.Invalid("its attention mask has shape " +
+                           ir::ShapeToString(ctx.shape(attention)),
+                       "Pass a [batch, target, source] attention mask");
+  }
+  K2L_ASSIGN_OR_RETURN(attention, AsInt32(ctx, attention));
+  if (mask == ir::kNoValue) return attention;
+  return ctx.Op(OpKind::kMinimum, {mask, attention});
+}
+
+// compute_causal_mask: [1, T, T], j <= i, as bool or as int32.
+Result<ValueId> CausalMask(LayerContext& ctx, ValueId x, bool as_int) {
+  const int64_t t = ctx.shape(x)[1];
+  if (t != ir::kDynamic) {
+    if (!as_int) return ConstantMask(ctx, t, t, true, 0, {1, t, t});
+    std::vector<int32_t> v(static_cast<size_t>(t * t));
+    for (int64_t i = 0; i < t; ++i) {
+      for (int64_t j = 0; j < t; ++j) v[i * t + j] = j <= i ? 1 : 0;
+    }
+    return ctx.ConstInts(v, {1, t, t});
+  }
+  K2L_ASSIGN_OR_RETURN(ValueId n, RuntimeDim(ctx, x, 1));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId r, ctx.Op(OpKind::kRange,
+                        {ctx.ConstInts({0}, {}), n, ctx.ConstInts({1}, {})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId rows, ctx.Op(OpKind::kReshape, {r, ctx.ConstInts({1, -1, 1})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId cols, ctx.Op(OpKind::kReshape, {r, ctx.ConstInts({1, 1, -1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId c, ctx.Op(OpKind::kGreaterEqual, {rows, cols}));
+  if (!as_int) return c;
+  return ctx.Op(OpKind::kCast, {c}, ir::NoAttrs{}, ir::DType::kInt32);
+}
+
+// Runs the registered converter of `cls` on a sublayer saved under `attr`.
+Result<std::vector<ValueId>> RunSublayer(LayerContext& ctx, const char* cls,
+                                         const json& config,
+                                         const std::string& attr,
+                                         const std::string& keras_name,
+                                         std::vector<ValueId> inputs) {
+  const LayerInfo* info = DefaultRegistry().Find(cls);
+  if (info == nullptr) {
+    return Status::Internal(std::string("no converter for ") + cls);
+  }
+  static const json kNoArgs = json::array();
+  static const json kNoKwargs = json::object();
+  LayerContext sub = ctx.Sublayer(config, cls, ctx.name() + "/" + keras_name,
+                                  std::move(inputs), {attr}, kNoArgs, kNoKwargs,
+                                  {}, keras_name);
+  auto outs = info->convert(sub);
+  if (!outs.ok()) return outs.status().WithContext(ctx.Describe());
+  return outs;
+}
+
+Result<ValueId> RunOne(LayerContext& ctx, const char* cls, const json& config,
+                       const std::string& attr, const std::string& keras_name,
+                       ValueId x) {
+  K2L_ASSIGN_OR_RETURN(auto outs,
+                       RunSublayer(ctx, cls, config, attr, keras_name, {x}));
+  return outs.at(0);
+}
+
+json LayerNormConfig(const BlockConfig& c, const std::string& name) {
+  return {{"name", name},   {"axis", -1},    {"epsilon", c.epsilon},
+          {"center", true}, {"scale", true}, {"rms_scaling", false}};
+}
+
+// The attention block and the feedforward block with their residuals and
+// norms, as TransformerEncoder.call and TransformerDecoder.call share them.
+// `mha` names the attention sublayer's class; `mask` is what it gets as its
+// attention_mask (kNoValue for none). Returns the output, and the attention
+// scores when `want_scores`.
+Result<std::vector<ValueId>> LowerBlock(LayerContext& ctx, const BlockConfig& c,
+                                        ValueId x, const char* mha,
+                                        const std::string& mha_name,
+                                        ValueId mask, bool want_scores) {
+  const json ln_attn = LayerNormConfig(c, "self_attention_layer_norm");
+  const json ln_ff = LayerNormConfig(c, "feedforward_layer_norm");
+  const json attn_cfg = {{"name", mha_name},
+                         {"num_heads", c.heads},
+                         {"key_dim", c.hidden / c.heads},
+                         {"value_dim", nullptr},
+                         {"dropout", c.dropout},
+                         {"use_bias", true},
+                         {"output_shape", nullptr},
+                         {"attention_axes", nullptr}};
+  const json dense_in = {{"name", "feedforward_intermediate_dense"},
+                         {"units", c.intermediate},
+                         {"activation", c.activation},
+                         {"use_bias", true}};
+  const json dense_out = {{"name", "feedforward_output_dense"},
+                          {"units", c.hidden},
+                          {"activation", "linear"},
+                          {"use_bias", true}};
+
+  ValueId residual = x;
+  if (c.normalize_first) {
+    K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "LayerNormalization", ln_attn,
+                                   "_self_attention_layer_norm",
+                                   "self_attention_layer_norm", x));
+  }
+  static const json kNoArgs = json::array();
+  const json attn_kwargs =
+      want_scores ? json{{"return_attention_scores", true}} : json::object();
+  KwargTensors attn_tensors;
+  if (mask != ir::kNoValue) attn_tensors["attention_mask"] = {mask};
+  LayerContext attn =
+      ctx.Sublayer(attn_cfg, mha, ctx.name() + "/" + mha_name, {x, x},
+                   {"_self_attention_layer"}, kNoArgs, attn_kwargs,
+                   std::move(attn_tensors), mha_name);
+  auto attn_out = ConvertMultiHeadAttention(attn);
+  if (!attn_out.ok()) return attn_out.status().WithContext(ctx.Describe());
+  K2L_RETURN_IF_ERROR(attn.RequireKwargInputsUsed());
+  K2L_ASSIGN_OR_RETURN(
+      x, ctx.Op(OpKind::kAdd, {(*attn_out)[0], residual}, ir::BinaryAttrs{}));
+  if (!c.normalize_first) {
+    K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "LayerNormalization", ln_attn,
+                                   "_self_attention_layer_norm",
+                                   "self_attention_layer_norm", x));
+  }
+  residual = x;
+  if (c.normalize_first) {
+    K2L_ASSIGN_OR_RETURN(
+        x, RunOne(ctx, "LayerNormalization", ln_ff, "_feedforward_layer_norm",
+                  "feedforward_layer_norm", x));
+  }
+  K2L_ASSIGN_OR_RETURN(
+      x, RunOne(ctx, "Dense", dense_in, "_feedforward_intermediate_dense",
+                "feedforward_intermediate_dense", x));
+  K2L_ASSIGN_OR_RETURN(
+      x, RunOne(ctx, "Dense", dense_out, "_feedforward_output_dense",
+                "feedforward_output_dense", x));
+  K2L_ASSIGN_OR_RETURN(x,
+                       ctx.Op(OpKind::kAdd, {x, residual}, ir::BinaryAttrs{}));
+  if (!c.normalize_first) {
+    K2L_ASSIGN_OR_RETURN(
+        x, RunOne(ctx, "LayerNormalization", ln_ff, "_feedforward_layer_norm",
+                  "feedforward_layer_norm", x));
+  }
+  if (want_scores) return std::vector<ValueId>{x, attn_out->at(1)};
+  return std::vector<ValueId>{x};
+}
+
+Result<std::vector<ValueId>> ConvertTransformerEncoder(LayerContext& ctx) {
+  const ValueId x = ctx.input();
+  K2L_ASSIGN_OR_RETURN(BlockConfig c, ReadBlockConfig(ctx, x));
+  // call(inputs, padding_mask, attention_mask, training,
+  //      return_attention_scores)
+  K2L_ASSIGN_OR_RETURN(ValueId padding, CallTensor(ctx, 1, "padding_mask"));
+  K2L_ASSIGN_OR_RETURN(ValueId attention, CallTensor(ctx, 2, "attention_mask"));
+  K2L_ASSIGN_OR_RETURN(bool want_scores,
+                       CallFlag(ctx, "return_attention_scores"));
+  const ValueId implicit = ctx.ImplicitMaskOf(x);
+  ctx.MarkMaskUsed();
+  K2L_ASSIGN_OR_RETURN(ValueId mask, MergePaddingAndAttention(
+                                         ctx, padding, implicit, attention));
+  if (mask != ir::kNoValue) {
+    // MultiHeadAttention casts attention_mask to bool.
+    K2L_ASSIGN_OR_RETURN(mask, AsBoolMask(ctx, mask));
+  }
+  if (implicit != ir::kNoValue) {
+    // The query and the value carry the input's Keras mask into
+    // MultiHeadAttention, which ANDs [B, T, 1] and [B, 1, S] masks in.
+    K2L_ASSIGN_OR_RETURN(ValueId im, AsBoolMask(ctx, implicit));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId q, ctx.Op(OpKind::kExpandDims, {im, ctx.ConstInts({2}, {})}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId v, ctx.Op(OpKind::kExpandDims, {im, ctx.ConstInts({1}, {})}));
+    K2L_ASSIGN_OR_RETURN(ValueId qv, AndMasks(ctx, q, v));
+    K2L_ASSIGN_OR_RETURN(mask, AndMasks(ctx, mask, qv));
+  }
+  K2L_ASSIGN_OR_RETURN(auto outs,
+                       LowerBlock(ctx, c, x, "MultiHeadAttention",
+                                  "self_attention_layer", mask, want_scores));
+  if (implicit != ir::kNoValue) ctx.SetOutputMask(0, implicit);
+  return outs;
+}
+
+Result<std::vector<ValueId>> ConvertTransformerDecoder(LayerContext& ctx) {
+  const ValueId x = ctx.input();
+  K2L_ASSIGN_OR_RETURN(BlockConfig c, ReadBlockConfig(ctx, x));
+  const std::string cross_fix =
+      "Only decoder-only blocks (GPT-2 style, called without "
+      "encoder_sequence) convert; cross-attention is not supported yet";
+  if (ctx.Has("encoder_sequence_shape")) {
+    return ctx.Invalid(
+        "it was built with cross-attention "
+        "(encoder_sequence_shape is set)",
+        cross_fix);
+  }
+  // call(decoder_sequence, encoder_sequence, decoder_padding_mask,
+  //      decoder_attention_mask, encoder_padding_mask,
+  //      encoder_attention_mask, self_attention_cache,
+  //      self_attention_cache_update_index, cross_attention_cache,
+  //      cross_attention_cache_update_index, use_causal_mask, training)
+  K2L_RETURN_IF_ERROR(RefuseArgument(ctx, 1, "encoder_sequence",
+                                     "cross-attention is not supported yet",
+                                     cross_fix));
+  const std::string cache_fix =
+      "Export the model without a cache: it computes the full sequence in "
+      "one call (cached generation steps are not supported yet)";
+  const char* caches[] = {
+      "self_attention_cache", "self_attention_cache_update_index",
+      "cross_attention_cache", "cross_attention_cache_update_index"};
+  for (size_t i = 0; i < 4; ++i) {
+    K2L_RETURN_IF_ERROR(RefuseArgument(ctx, 6 + i, caches[i],
+                                       "a key/value cache is not supported",
+                                       cache_fix));
+  }
+  K2L_ASSIGN_OR_RETURN(ValueId padding,
+                       CallTensor(ctx, 2, "decoder_padding_mask"));
+  K2L_ASSIGN_OR_RETURN(ValueId attention,
+                       CallTensor(ctx, 3, "decoder_attention_mask"));
+  // Without cross-attention, keras-hub never reads the encoder masks.
+  (void)ctx.KwargInputs("encoder_padding_mask");
+  (void)ctx.KwargInputs("encoder_attention_mask");
+  bool causal = true;
+  const json& kw = ctx.kwargs();
+  if (kw.is_object() && kw.contains("use_causal_mask") &&
+      !kw["use_causal_mask"].is_null()) {
+    K2L_ASSIGN_OR_RETURN(causal, CallFlag(ctx, "use_causal_mask"));
+  }
+  const ValueId implicit = ctx.ImplicitMaskOf(x);
+  ctx.MarkMaskUsed();
+  K2L_ASSIGN_OR_RETURN(ValueId mask, MergePaddingAndAttention(
+                                         ctx, padding, implicit, attention));
+  if (causal) {
+    if (mask == ir::kNoValue) {
+      K2L_ASSIGN_OR_RETURN(mask, CausalMask(ctx, x, /*as_int=*/false));
+    } else {
+      // ops.minimum(int mask, bool causal mask) is an int mask.
+      K2L_ASSIGN_OR_RETURN(ValueId cm, CausalMask(ctx, x, /*as_int=*/true));
+      K2L_ASSIGN_OR_RETURN(mask, ctx.Op(OpKind::kMinimum, {mask, cm}));
+    }
+  }
+  if (mask != ir::kNoValue && ctx.value(mask).dtype != ir::DType::kBool) {
+    // CachedMultiHeadAttention passes the int mask on as is: the Softmax
+    // layer (taken when the weights are dropped out) keeps mask > 0,
+    // ops.dot_product_attention keeps mask != 0.
+    if (c.dropout > 0) {
+      K2L_ASSIGN_OR_RETURN(
+          mask, ctx.Op(OpKind::kGreater, {mask, ctx.ConstInts({0}, {})}));
+    } else {
+      K2L_ASSIGN_OR_RETURN(mask, AsBoolMask(ctx, mask));
+    }
+  }
+  K2L_ASSIGN_OR_RETURN(
+      auto outs, LowerBlock(ctx, c, x, "CachedMultiHeadAttention",
+                            "self_attention", mask, /*want_scores=*/false));
+  if (implicit != ir::kNoValue) ctx.SetOutputMask(0, implicit);
+  return outs;
+}
+
+}  // namespace
+
+Status RegisterHubTransformerLayers(Registry& r) {
+  K2L_RETURN_IF_ERROR(
+      r.Register("keras_hub>TransformerEncoder", ConvertTransformerEncoder,
+                 "as MultiHeadAttention, LayerNormalization and Dense, ADD",
+                 "quantized layers are refused"));
+  K2L_RETURN_IF_ERROR(r.Register(
+      "keras_hub>TransformerDecoder", ConvertTransformerDecoder,
+      "as MultiHeadAttention, LayerNormalization and Dense, ADD, MINIMUM "
+      "(+ RANGE, GREATER_EQUAL for a causal mask at a dynamic length)",
+      "cross-attention (encoder_sequence), key/value caches and quantized "
+      "layers are refused"));
+  return Status::Ok();
+}
+
+}  // namespace k2l::keras
