@@ -34,6 +34,13 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       {TaskKind::kCausalLM, "Gemma3Backbone", BuildGemma3CausalLM,
        /*dynamic_length=*/true, ""},
+      // Rotary embeddings: no position table, so any length.
+      {TaskKind::kCausalLM, "LlamaBackbone", BuildLlamaCausalLM,
+       /*dynamic_length=*/true, ""},
+      {TaskKind::kCausalLM, "Llama3Backbone", BuildLlamaCausalLM,
+       /*dynamic_length=*/true, ""},
+      {TaskKind::kCausalLM, "MistralBackbone", BuildMistralCausalLM,
+       /*dynamic_length=*/true, ""},
   };
   return all;
 }

@@ -74,5 +74,8 @@ Result<TaskGraph> BuildDistilBertTextClassifier(const BuildInput& in);
 Result<TaskGraph> BuildRobertaTextClassifier(const BuildInput& in);
 Result<TaskGraph> BuildGemmaCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in);
+// LlamaBackbone and Llama3Backbone share one builder.
+Result<TaskGraph> BuildLlamaCausalLM(const BuildInput& in);
+Result<TaskGraph> BuildMistralCausalLM(const BuildInput& in);
 
 }  // namespace k2l::hub

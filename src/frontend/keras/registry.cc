@@ -40,6 +40,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterAttentionLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubEmbeddingLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubTransformerLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubLlamaLayers(r));
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
   K2L_RETURN_IF_ERROR(RegisterHubGemmaLayers(r));
   return Status::Ok();

@@ -58,6 +58,8 @@ Status RegisterAttentionLayers(Registry& r);
 // their registered names, "keras_hub>Class" (see model_lowering.cc).
 Status RegisterHubEmbeddingLayers(Registry& r);
 Status RegisterHubTransformerLayers(Registry& r);
+// Keras-Hub's Llama and Mistral layers (layers/hub_llama.cc).
+Status RegisterHubLlamaLayers(Registry& r);
 // keras.ops calls, registered as "ops.<Class>".
 Status RegisterKerasOps(Registry& r);
 // Keras-Hub's Gemma layers (layers/hub_gemma.cc).
