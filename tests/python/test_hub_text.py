@@ -314,3 +314,39 @@ def test_rejects_backbone_only_preset(tmp_path):
     task.backbone.save_to_preset(str(folder))
     err = _cli_error(folder, tmp_path)
     assert "holds a backbone (GPT2Backbone) but no task.json" in err
+
+
+def _decoder_lms():
+    m = keras_hub.models
+    small = dict(vocabulary_size=47, num_layers=2, num_query_heads=4,
+                 num_key_value_heads=2, hidden_dim=16, intermediate_dim=32)
+    yield "llama3", m.Llama3CausalLM(backbone=m.Llama3Backbone(**small),
+                                     preprocessor=None)
+    yield "mistral", m.MistralCausalLM(
+        backbone=m.MistralBackbone(**small, sliding_window=4),
+        preprocessor=None)
+    gemma = dict(vocabulary_size=47, num_layers=2, num_query_heads=2,
+                 num_key_value_heads=1, hidden_dim=16, intermediate_dim=32,
+                 head_dim=8)
+    yield "gemma", m.GemmaCausalLM(backbone=m.GemmaBackbone(**gemma),
+                                   preprocessor=None)
+    yield "gemma3", m.Gemma3CausalLM(
+        backbone=m.Gemma3Backbone(**gemma, vision_encoder=None,
+                                  image_size=16),
+        preprocessor=None)
+
+
+def test_live_decoder_lms_match_their_presets(tmp_path):
+    """Llama 3, Mistral, Gemma and Gemma 3: the live task and its preset
+    give the same file (their numerics are in test_hub_llama.py and
+    test_hub_gemma.py)."""
+    for name, task in _decoder_lms():
+        _randomize(task, seed=7)
+        preset = _save(task, tmp_path, name)
+        a, b = tmp_path / f"{name}_p.tflite", tmp_path / f"{name}_l.tflite"
+        run_cli("convert", preset, "-o", a, check=True)
+        keras2litert.export(task, b, verbose=False)
+        assert a.read_bytes() == b.read_bytes(), name
+        feeds = _inputs(task, 6, batch=1)
+        np.testing.assert_allclose(_litert(a, feeds)["logits"],
+                                   _keras_logits(task, feeds), **HUB_TEXT)
