@@ -350,3 +350,14 @@ def test_live_decoder_lms_match_their_presets(tmp_path):
         feeds = _inputs(task, 6, batch=1)
         np.testing.assert_allclose(_litert(a, feeds)["logits"],
                                    _keras_logits(task, feeds), **HUB_TEXT)
+
+
+def test_rejects_heads_that_do_not_divide_the_width(tmp_path):
+    """A config whose hidden_dim does not split over num_heads."""
+    preset = _save(_bert(), tmp_path)
+    cfg = json.loads((preset / "config.json").read_text())
+    cfg["config"]["num_heads"] = 3
+    (preset / "config.json").write_text(json.dumps(cfg))
+    err = _cli_error(preset, tmp_path)
+    assert ("BertBackbone: hidden_dim 16 is not a multiple of num_heads 3, so "
+            "the attention heads cannot split it") in err

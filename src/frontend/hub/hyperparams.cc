@@ -9,6 +9,18 @@ Status Hyperparams::Bad(const std::string& key, const std::string& want) const {
                          "save_to_preset()");
 }
 
+Status Hyperparams::RequireMultiple(const std::string& key, int64_t value,
+                                    const std::string& divisor_key,
+                                    int64_t divisor) const {
+  if (divisor > 0 && value % divisor == 0) return Status::Ok();
+  return Status::Invalid(owner_ + ": " + key + " " + std::to_string(value) +
+                         " is not a multiple of " + divisor_key + " " +
+                         std::to_string(divisor) +
+                         ", so the attention heads cannot split it. The "
+                         "preset's config is inconsistent; save it again "
+                         "with save_to_preset()");
+}
+
 Result<int64_t> Hyperparams::Int(const std::string& key) const {
   if (!c_.is_object() || !c_.contains(key)) return Bad(key, "is missing");
   const auto& v = c_[key];

@@ -17,6 +17,11 @@ class Hyperparams {
   Result<int64_t> Int(const std::string& key) const;
   Result<int64_t> IntOr(const std::string& key, int64_t fallback) const;
   Result<double> FloatOr(const std::string& key, double fallback) const;
+  // Requires `value` (of hyperparameter `key`) to be a positive multiple
+  // of `divisor_key`'s value, e.g. hidden_dim of num_heads.
+  Status RequireMultiple(const std::string& key, int64_t value,
+                         const std::string& divisor_key,
+                         int64_t divisor) const;
   const nlohmann::json& raw() const { return c_; }
 
  private:

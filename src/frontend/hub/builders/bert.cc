@@ -22,13 +22,7 @@ Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in) {
   Hyperparams task(in.task, "BertTextClassifier");
   K2L_ASSIGN_OR_RETURN(int64_t classes, task.Int("num_classes"));
   K2L_ASSIGN_OR_RETURN(double task_dropout, task.FloatOr("dropout", 0.1));
-  if (heads == 0 || hidden % heads != 0) {
-    return Status::Invalid("BertBackbone: hidden_dim " +
-                           std::to_string(hidden) +
-                           " is not a multiple of num_heads " +
-                           std::to_string(heads) +
-                           ". The preset's config is inconsistent");
-  }
+  K2L_RETURN_IF_ERROR(hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   const int64_t len = in.sequence_length;
   const std::string backbone_name = NameOr(in.backbone, "bert_backbone");
 

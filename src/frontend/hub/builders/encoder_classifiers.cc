@@ -38,13 +38,7 @@ Result<TaskGraph> BuildEncoderClassifier(const BuildInput& in,
   K2L_ASSIGN_OR_RETURN(int64_t pooled_dim, task.IntOr("hidden_dim", hidden));
   K2L_ASSIGN_OR_RETURN(double task_dropout,
                        task.FloatOr("dropout", spec.default_task_dropout));
-  if (heads == 0 || hidden % heads != 0) {
-    return Status::Invalid(std::string(spec.backbone_class) + ": hidden_dim " +
-                           std::to_string(hidden) +
-                           " is not a multiple of num_heads " +
-                           std::to_string(heads) +
-                           ". The preset's config is inconsistent");
-  }
+  K2L_RETURN_IF_ERROR(hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   const int64_t len = in.sequence_length;
   const std::string backbone_name = NameOr(in.backbone, spec.default_name);
 

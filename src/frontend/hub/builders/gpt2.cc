@@ -17,13 +17,7 @@ Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
   K2L_ASSIGN_OR_RETURN(int64_t max_len, hp.IntOr("max_sequence_length", 1024));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
-  if (heads == 0 || hidden % heads != 0) {
-    return Status::Invalid("GPT2Backbone: hidden_dim " +
-                           std::to_string(hidden) +
-                           " is not a multiple of num_heads " +
-                           std::to_string(heads) +
-                           ". The preset's config is inconsistent");
-  }
+  K2L_RETURN_IF_ERROR(hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   GraphBuilder g(NameOr(in.backbone, "gpt2_backbone"));
   json token_ids = g.Input("token_ids", "int32", {in.sequence_length});
   json tokens = g.Call("ReversibleEmbedding", "token_embedding",
