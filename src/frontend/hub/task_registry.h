@@ -36,10 +36,14 @@ struct TaskGraph {
 
 // What a builder is given: the hyperparameters of the backbone and task
 // (their "config" objects) and the resolved sequence lengths (-1: dynamic).
+// A Seq2SeqLM reads the encoder and decoder lengths; the other kinds read
+// `sequence_length`.
 struct BuildInput {
   const nlohmann::json& backbone;
   const nlohmann::json& task;
   int64_t sequence_length = -1;
+  int64_t encoder_sequence_length = -1;
+  int64_t decoder_sequence_length = -1;
 };
 
 struct Architecture {
