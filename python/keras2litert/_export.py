@@ -24,8 +24,10 @@ _NOT_YET = {
     "inference_output_type": "quantized model outputs",
     "experimental_new_quantizer": "quantization",
 }
-_ACCEPTED = ("input_signature", "verbose", "dump_ir", "allow_custom_ops",
-             "sequence_length")
+_LENGTHS = ("sequence_length", "encoder_sequence_length",
+            "decoder_sequence_length")
+_ACCEPTED = ("input_signature", "verbose", "dump_ir",
+             "allow_custom_ops") + _LENGTHS
 
 
 @dataclasses.dataclass
@@ -133,10 +135,13 @@ def _check_options(options: dict) -> None:
                 "keras2litert does not implement yet. Export without it to "
                 "get a float32 model with builtin ops only"
             )
-        elif key == "sequence_length":
-            if value is not None and (not isinstance(value, int) or value < 1):
+        elif key in _LENGTHS:
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool)
+                or value < 1
+            ):
                 raise ValueError(
-                    f"sequence_length must be a positive int (or None for the "
+                    f"{key} must be a positive int (or None for the "
                     f"preset's own), and got {value!r}"
                 )
         elif key != "dump_ir":
@@ -246,8 +251,9 @@ def export(
 
     Args:
         model_or_path: a live `keras.Model` (Sequential or Functional, on any
-            backend), or the path of a `.keras` file, its unzipped folder or a
-            legacy `.h5` model.
+            backend) or Keras-Hub task, or the path of a `.keras` file, its
+            unzipped folder, a legacy `.h5` model or a Keras-Hub preset
+            folder.
         filepath: the output path; it must end in `.tflite`. Nothing is left
             there if the export fails.
         input_signature: optional overrides of the input shapes: a
@@ -259,7 +265,12 @@ def export(
             prints nothing; None (the default) prints the summary, with the
             bar only on a terminal.
         **options: `dump_ir` (a callable taking the pass name and the IR
-            listing, or True to print it to stderr). The
+            listing, or True to print it to stderr). For Keras-Hub text
+            tasks: `sequence_length`, and for a Seq2SeqLM
+            `encoder_sequence_length` and `decoder_sequence_length`
+            (`sequence_length` is then an alias of the decoder's, as in
+            keras-hub); unset, each comes from the preprocessor, else is
+            dynamic where the architecture allows, else 128. The
             `tf.lite.TFLiteConverter` quantization options are recognized
             and refused: quantization is not implemented yet.
 
@@ -295,11 +306,11 @@ def export(
         bar = _ProgressBar(sys.stderr)
 
     try:
-        sequence_length = options.get("sequence_length")
+        lengths = {k: options.get(k) for k in _LENGTHS}
         if _is_path(model_or_path):
             source = os.fsdecode(model_or_path)
             report = _core.export_path(source, out, entries, bar, dump_ir,
-                                       sequence_length)
+                                       **lengths)
         elif _is_hub_model(model_or_path):
             ancestors = _hub_task_class_names(model_or_path)
             # Keras-Hub's own saver writes the preset, and the converter
@@ -309,14 +320,17 @@ def export(
             with tempfile.TemporaryDirectory(prefix="keras2litert-") as d:
                 model_or_path.save_to_preset(d)
                 report = _core.export_path(d, out, entries, bar, dump_ir,
-                                           sequence_length, ancestors)
+                                           task_ancestors=ancestors,
+                                           **lengths)
         else:
-            if sequence_length is not None:
-                raise ValueError(
-                    "sequence_length applies to Keras-Hub text tasks and "
-                    "presets. For a Keras model, fix the length with "
-                    "input_signature=[keras.InputSpec(shape=(None, LENGTH))]"
-                )
+            for key, value in lengths.items():
+                if value is not None:
+                    raise ValueError(
+                        f"{key} applies to Keras-Hub text tasks and presets. "
+                        "For a Keras model, fix the length with "
+                        "input_signature=[keras.InputSpec(shape=(None, "
+                        "LENGTH))]"
+                    )
             data, name = _live_model_bytes(model_or_path)
             try:
                 report = _core.export_bytes(data, name, out, entries, bar, dump_ir)

@@ -148,6 +148,24 @@ Result<ExportReport> GuardedExport(const std::string& source,
   }
 }
 
+// The Keras-Hub export parameters have no meaning for a plain Keras model:
+// giving one is refused rather than ignored.
+Status RefuseHubOptions(const std::string& source, const hub::HubOptions& h) {
+  const std::pair<const char*, bool> given[] = {
+      {"sequence_length", h.sequence_length.has_value()},
+      {"encoder_sequence_length", h.encoder_sequence_length.has_value()},
+      {"decoder_sequence_length", h.decoder_sequence_length.has_value()}};
+  for (const auto& [key, set] : given) {
+    if (!set) continue;
+    return Status::Invalid(
+        std::string(key) + " applies to Keras-Hub text tasks (a preset "
+        "folder), but '" + source + "' is a Keras model, whose input shapes "
+        "come from the model. Fix a shape with --input-shape (input_signature "
+        "in Python) instead");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<ExportReport> ExportLiteRT(const std::string& source,
@@ -161,6 +179,7 @@ Result<ExportReport> ExportLiteRT(const std::string& source,
                                hub::LoadHubSource(source, options.hub));
           return Loaded{std::move(h.source), std::move(h.notes)};
         }
+        K2L_RETURN_IF_ERROR(RefuseHubOptions(source, options.hub));
         K2L_ASSIGN_OR_RETURN(keras::ModelSource s,
                              keras::LoadModelSource(source));
         return Loaded{std::move(s), {}};
@@ -175,6 +194,7 @@ Result<ExportReport> ExportLiteRTFromBytes(std::span<const uint8_t> bytes,
   return GuardedExport(
       name,
       [&]() -> Result<Loaded> {
+        K2L_RETURN_IF_ERROR(RefuseHubOptions(name, options.hub));
         K2L_ASSIGN_OR_RETURN(keras::ModelSource s,
                              keras::LoadModelSourceFromBytes(bytes, name));
         return Loaded{std::move(s), {}};

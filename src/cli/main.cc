@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
 
   std::string src, out;
   std::vector<std::string> input_shapes;
-  int64_t sequence_length = 0;
+  int64_t sequence_length = 0, encoder_sequence_length = 0,
+          decoder_sequence_length = 0;
   bool dump_ir = false, quiet = false;
   auto* convert =
       app.add_subcommand("convert", "Convert a Keras model to .tflite");
@@ -91,7 +92,14 @@ int main(int argc, char** argv) {
   convert->add_option("--sequence-length", sequence_length,
                       "Keras-Hub text tasks: the token length (default: the "
                       "preprocessor's, else dynamic where the architecture "
-                      "allows, else 128)");
+                      "allows, else 128); for a Seq2SeqLM, an alias of "
+                      "--decoder-sequence-length");
+  convert->add_option("--encoder-sequence-length", encoder_sequence_length,
+                      "Keras-Hub Seq2SeqLM tasks: the encoder's token length "
+                      "(default as for --sequence-length)");
+  convert->add_option("--decoder-sequence-length", decoder_sequence_length,
+                      "Keras-Hub Seq2SeqLM tasks: the decoder's token length "
+                      "(default as for --sequence-length)");
   convert->add_option(
       "--input-shape", input_shapes,
       "NAME=D0,D1,... fixes an input's shape (? for dynamic); NAME may be "
@@ -154,6 +162,12 @@ int main(int argc, char** argv) {
     }
     if (convert->count("--sequence-length") > 0) {
       options.hub.sequence_length = sequence_length;
+    }
+    if (convert->count("--encoder-sequence-length") > 0) {
+      options.hub.encoder_sequence_length = encoder_sequence_length;
+    }
+    if (convert->count("--decoder-sequence-length") > 0) {
+      options.hub.decoder_sequence_length = decoder_sequence_length;
     }
     for (const auto& spec : input_shapes) {
       auto in = ParseInputShape(spec);

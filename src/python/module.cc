@@ -52,17 +52,21 @@ T Unwrap(Result<T> r) {
 using PySpec = std::tuple<std::string, std::string,
                           std::optional<std::vector<int64_t>>>;
 
-// Keras-Hub export parameters: sequence_length (or None) and the live
-// task's class hierarchy.
+// Keras-Hub export parameters: the lengths (or None) and the live task's
+// class hierarchy.
 struct PyHub {
   std::optional<int64_t> sequence_length;
   std::vector<std::string> task_ancestors;
+  std::optional<int64_t> encoder_sequence_length;
+  std::optional<int64_t> decoder_sequence_length;
 };
 
 k2l::ExportOptions MakeOptions(const std::vector<PySpec>& specs,
                                const PyHub& hub) {
   k2l::ExportOptions o;
   o.hub.sequence_length = hub.sequence_length;
+  o.hub.encoder_sequence_length = hub.encoder_sequence_length;
+  o.hub.decoder_sequence_length = hub.decoder_sequence_length;
   o.hub.task_ancestors = hub.task_ancestors;
   for (const auto& [name, dtype, shape] : specs) {
     k2l::InputSpec s;
@@ -298,8 +302,12 @@ PYBIND11_MODULE(_core, m) {
       [](const std::string& source, const std::string& output,
          const std::vector<PySpec>& specs, const py::object& progress,
          const py::object& dump_ir, std::optional<int64_t> sequence_length,
-         const std::vector<std::string>& task_ancestors) {
-        return RunExport(output, specs, {sequence_length, task_ancestors},
+         const std::vector<std::string>& task_ancestors,
+         std::optional<int64_t> encoder_sequence_length,
+         std::optional<int64_t> decoder_sequence_length) {
+        return RunExport(output, specs,
+                         {sequence_length, task_ancestors,
+                          encoder_sequence_length, decoder_sequence_length},
                          progress, dump_ir,
                          [&](const k2l::ExportOptions& o) {
                            return k2l::ExportLiteRT(source, output, o);
@@ -308,7 +316,9 @@ PYBIND11_MODULE(_core, m) {
       py::arg("source"), py::arg("output"), py::arg("input_signature"),
       py::arg("progress"), py::arg("dump_ir"),
       py::arg("sequence_length") = py::none(),
-      py::arg("task_ancestors") = std::vector<std::string>());
+      py::arg("task_ancestors") = std::vector<std::string>(),
+      py::arg("encoder_sequence_length") = py::none(),
+      py::arg("decoder_sequence_length") = py::none());
   m.def(
       "export_bytes",
       [](const py::buffer& data, const std::string& name,

@@ -1,6 +1,9 @@
 """Keras-Hub layers and keras.layers.ReversibleEmbedding, compared with
 Keras: Functional models built from the real layers, random weights, int32
 token ids and int32 padding masks that mask the tail (one sample fully)."""
+import json
+import zipfile
+
 import keras
 import keras_hub
 import numpy as np
@@ -266,6 +269,74 @@ def test_decoder_under_a_keras_mask(tmp_path):
                 feeds_fn=_sequence_feeds(ids=["token_ids"]))
 
 
+@pytest.mark.parametrize("normalize_first,dropout,seq,enc_masks", [
+    (False, 0.1, None, ("padding",)),
+    (True, 0.0, 6, ("padding",)),
+    (False, 0.0, None, ()),
+    (True, 0.1, 6, ("padding", "attention")),
+    (False, 0.0, None, ("keras",)),
+], ids=["bart_like_dynamic", "pre_norm_fixed", "no_encoder_mask",
+        "both_encoder_masks", "encoder_keras_mask"])
+def test_transformer_decoder_cross_attention(tmp_path, normalize_first,
+                                             dropout, seq, enc_masks):
+    """BART-style blocks: causal self-attention over the decoder's padding
+    mask, then cross-attention over the encoder sequence under its padding
+    (or Keras) and attention masks. The encoder has its own length (4 or
+    9), so a mask on the wrong axis cannot pass."""
+    src = 4 if seq else None
+    x = keras.Input((seq, HIDDEN), name="x")
+    pm = keras.Input((seq,), dtype="int32", name="padding_mask")
+    inputs, call = [x, pm], {"decoder_padding_mask": pm}
+    if "keras" in enc_masks:
+        enc_ids = keras.Input((src,), dtype="int32", name="enc_ids")
+        enc = L.Embedding(VOCAB, HIDDEN, mask_zero=True, name="emb")(enc_ids)
+        inputs.append(enc_ids)
+    else:
+        enc = keras.Input((src, HIDDEN), name="enc")
+        inputs.append(enc)
+    if "padding" in enc_masks:
+        epm = keras.Input((src,), dtype="int32", name="enc_padding_mask")
+        inputs.append(epm)
+        call["encoder_padding_mask"] = epm
+    if "attention" in enc_masks:
+        eam = keras.Input((seq, src), dtype="int32", name="enc_attention")
+        inputs.append(eam)
+        call["encoder_attention_mask"] = eam
+    dec = H.TransformerDecoder(intermediate_dim=16, num_heads=2, name="dec",
+                               normalize_first=normalize_first,
+                               dropout=dropout, activation="gelu")
+    model = keras.Model(inputs, dec(x, enc, **call))
+    _randomize(model)
+
+    def feeds(batch):
+        rng = np.random.default_rng(200 + batch)
+        t = seq or 7
+        s = src or 9
+        n = _lengths(batch, t, rng)
+        m = _lengths(batch, s, rng)
+        m[1] = s  # keep one key per row: sample 1's decoder is all padding
+        keep = (np.arange(t)[None, :] < n[:, None]).astype("int32")
+        ekeep = (np.arange(s)[None, :] < m[:, None]).astype("int32")
+        out = {"x": rng.standard_normal((batch, t, HIDDEN)).astype("float32"),
+               "padding_mask": keep}
+        if "keras" in enc_masks:
+            out["enc_ids"] = (rng.integers(1, VOCAB, (batch, s)) *
+                              ekeep).astype("int32")
+        else:
+            out["enc"] = rng.standard_normal((batch, s, HIDDEN)).astype(
+                "float32")
+        if "padding" in enc_masks:
+            out["enc_padding_mask"] = ekeep
+        if "attention" in enc_masks:
+            a = rng.integers(0, 2, (batch, t, s)).astype("int32")
+            a[:, :, 0] = 1
+            out["enc_attention"] = a
+        return out
+
+    check_model(model, tmp_path, formats=("keras", "h5"), batches=(2, 3),
+                feeds_fn=feeds)
+
+
 # ---------------------------------------------------------------------------
 # Real backbones
 
@@ -323,14 +394,57 @@ def _refused(model, tmp_path, *fragments):
     return proc.stderr
 
 
-def test_decoder_with_cross_attention_refused(tmp_path):
+def _unzipped(model, tmp_path):
+    """The model saved as a .keras and unzipped: (folder, its config)."""
+    src = tmp_path / "m.keras"
+    model.save(src)
+    folder = tmp_path / "m_dir"
+    with zipfile.ZipFile(src) as z:
+        z.extractall(folder)
+    return folder, json.loads((folder / "config.json").read_text())
+
+
+def _convert_fails(folder, tmp_path, *fragments):
+    out = tmp_path / "m.tflite"
+    proc = run_cli("convert", folder, "-o", out)
+    assert proc.returncode == 2, proc.stderr
+    for f in fragments:
+        assert f in proc.stderr, proc.stderr
+    assert not out.exists()
+
+
+def _layer_config(config, name):
+    for layer in config["config"]["layers"]:
+        if layer["name"] == name:
+            return layer
+    raise KeyError(name)
+
+
+def test_decoder_built_with_cross_attention_called_without_it(tmp_path):
+    """A config that says cross-attention, a call that gives no encoder
+    sequence: refused, not lowered without the cross-attention weights."""
+    x = keras.Input((5, HIDDEN), name="x")
+    model = keras.Model(x, H.TransformerDecoder(16, 2, name="dec")(x))
+    folder, config = _unzipped(model, tmp_path)
+    _layer_config(config, "dec")["config"]["encoder_sequence_shape"] = [
+        None, 4, HIDDEN]
+    (folder / "config.json").write_text(json.dumps(config))
+    _convert_fails(folder, tmp_path, "'dec' (TransformerDecoder)",
+                   "built with cross-attention",
+                   "called without encoder_sequence")
+
+
+def test_decoder_called_with_encoder_but_built_without(tmp_path):
     x = keras.Input((5, HIDDEN), name="x")
     enc = keras.Input((4, HIDDEN), name="encoder_sequence")
-    dec = H.TransformerDecoder(16, 2, name="dec")
-    model = keras.Model([x, enc], dec(x, enc))
-    _refused(model, tmp_path, "'dec' (TransformerDecoder)",
-             "cross-attention", "not supported yet",
-             "Only decoder-only blocks")
+    model = keras.Model([x, enc], H.TransformerDecoder(16, 2, name="dec")(
+        x, enc))
+    folder, config = _unzipped(model, tmp_path)
+    _layer_config(config, "dec")["config"]["encoder_sequence_shape"] = None
+    (folder / "config.json").write_text(json.dumps(config))
+    _convert_fails(folder, tmp_path, "'dec' (TransformerDecoder)",
+                   "called with encoder_sequence but was built without "
+                   "cross-attention")
 
 
 def test_decoder_with_cache_refused(tmp_path):

@@ -70,22 +70,32 @@ class TaskWeightStore : public keras::WeightStore {
 }  // namespace
 
 Result<ResolvedLength> ResolveSequenceLength(
-    std::optional<int64_t> user, const std::optional<json>& preprocessor,
-    bool dynamic_ok, int64_t max_length) {
+    const std::string& key, const UserLength& user,
+    const std::optional<json>& preprocessor, bool dynamic_ok,
+    int64_t max_length) {
   ResolvedLength r;
-  if (user) {
-    if (*user < 1) {
-      return Status::Invalid("sequence_length " + std::to_string(*user) +
-                             " is not a positive length. Give a length of 1 "
-                             "or more");
+  const json* pre = nullptr;
+  if (preprocessor && preprocessor->contains("config") &&
+      (*preprocessor)["config"].is_object() &&
+      (*preprocessor)["config"].value(key, json()).is_number_integer()) {
+    pre = &(*preprocessor)["config"][key];
+  }
+  if (user.value) {
+    if (*user.value < 1) {
+      return Status::Invalid(key + " " + std::to_string(*user.value) +
+                             " (from " + user.source +
+                             ") is not a positive length. Give a length of "
+                             "1 or more");
     }
-    r = {*user, "the sequence_length argument"};
-  } else if (preprocessor && preprocessor->contains("config") &&
-             (*preprocessor)["config"].is_object() &&
-             (*preprocessor)["config"].value("sequence_length", json())
-                 .is_number_integer()) {
-    r = {(*preprocessor)["config"]["sequence_length"].get<int64_t>(),
-         "preprocessor.json"};
+    r = {*user.value, user.source};
+  } else if (pre != nullptr) {
+    r = {pre->get<int64_t>(), "preprocessor.json"};
+    if (r.value < 1) {
+      return Status::Invalid(
+          "preprocessor.json gives " + key + " " + std::to_string(r.value) +
+          ", which is not a positive length. Pass " + key +
+          " to the export to override it");
+    }
   } else if (dynamic_ok) {
     r = {-1, "dynamic: no argument and no preprocessor gave one, and this "
              "architecture runs at any length"};
@@ -94,7 +104,7 @@ Result<ResolvedLength> ResolveSequenceLength(
   }
   if (max_length > 0 && r.value > max_length) {
     return Status::Invalid(
-        "sequence_length " + std::to_string(r.value) + " (from " + r.source +
+        key + " " + std::to_string(r.value) + " (from " + r.source +
         ") is longer than the backbone's max_sequence_length " +
         std::to_string(max_length) +
         ": its position embeddings stop there. Use a length of at most " +
@@ -102,6 +112,84 @@ Result<ResolvedLength> ResolveSequenceLength(
   }
   return r;
 }
+
+namespace {
+
+std::string LengthText(const std::string& key, const ResolvedLength& len) {
+  return key + " " +
+         (len.value < 0 ? std::string("dynamic")
+                        : std::to_string(len.value)) +
+         " (" + len.source + ")";
+}
+
+UserLength Argument(const std::string& key, std::optional<int64_t> v) {
+  return {v, "the " + key + " argument"};
+}
+
+// The lengths of a task of `kind` from the user's options and the preset,
+// into `in`; returns the summary's text for them.
+Result<std::string> ResolveLengths(TaskKind kind, const std::string& task_class,
+                                   const HubOptions& o,
+                                   const std::optional<json>& preprocessor,
+                                   const Architecture& arch, int64_t max_len,
+                                   BuildInput& in) {
+  if (kind != TaskKind::kSeq2SeqLM) {
+    for (const auto& [key, v] :
+         {std::pair{"encoder_sequence_length", o.encoder_sequence_length},
+          std::pair{"decoder_sequence_length", o.decoder_sequence_length}}) {
+      if (v) {
+        return Status::Invalid(
+            std::string(key) + " applies to Seq2SeqLM tasks, but '" +
+            task_class + "' is a " + std::string(TaskKindName(kind)) +
+            ", whose inputs have one length. Pass sequence_length instead");
+      }
+    }
+    K2L_ASSIGN_OR_RETURN(
+        ResolvedLength len,
+        ResolveSequenceLength("sequence_length",
+                              Argument("sequence_length", o.sequence_length),
+                              preprocessor, arch.dynamic_length, max_len));
+    in.sequence_length = len.value;
+    return LengthText("sequence_length", len);
+  }
+  // keras-hub's Seq2SeqLMPreprocessor takes sequence_length as an alias of
+  // decoder_sequence_length.
+  UserLength decoder = Argument("decoder_sequence_length",
+                                o.decoder_sequence_length);
+  if (o.sequence_length) {
+    if (o.decoder_sequence_length &&
+        *o.decoder_sequence_length != *o.sequence_length) {
+      return Status::Invalid(
+          "sequence_length " + std::to_string(*o.sequence_length) +
+          " and decoder_sequence_length " +
+          std::to_string(*o.decoder_sequence_length) +
+          " disagree: for a Seq2SeqLM such as '" + task_class +
+          "', sequence_length is an alias of decoder_sequence_length. Pass "
+          "only one of them");
+    }
+    if (!o.decoder_sequence_length) {
+      decoder = {o.sequence_length,
+                 "the sequence_length argument, an alias of "
+                 "decoder_sequence_length"};
+    }
+  }
+  K2L_ASSIGN_OR_RETURN(
+      ResolvedLength enc,
+      ResolveSequenceLength(
+          "encoder_sequence_length",
+          Argument("encoder_sequence_length", o.encoder_sequence_length),
+          preprocessor, arch.dynamic_length, max_len));
+  K2L_ASSIGN_OR_RETURN(
+      ResolvedLength dec,
+      ResolveSequenceLength("decoder_sequence_length", decoder, preprocessor,
+                            arch.dynamic_length, max_len));
+  in.encoder_sequence_length = enc.value;
+  in.decoder_sequence_length = dec.value;
+  return LengthText("encoder_sequence_length", enc) + ", " +
+         LengthText("decoder_sequence_length", dec);
+}
+
+}  // namespace
 
 Result<HubSource> LoadHubSource(const std::string& dir,
                                 const HubOptions& options) {
@@ -135,20 +223,15 @@ Result<HubSource> LoadHubSource(const std::string& dir,
       bcfg.value(arch->max_length_key, json()).is_number_integer()) {
     max_len = bcfg[arch->max_length_key].get<int64_t>();
   }
-  K2L_ASSIGN_OR_RETURN(
-      ResolvedLength len,
-      ResolveSequenceLength(options.sequence_length, preset.preprocessor,
-                            arch->dynamic_length, max_len));
-
-  BuildInput in{bcfg, tcfg, len.value};
+  BuildInput in{bcfg, tcfg};
+  K2L_ASSIGN_OR_RETURN(std::string lengths,
+                       ResolveLengths(kind, task_class, options,
+                                      preset.preprocessor, *arch, max_len, in));
   K2L_ASSIGN_OR_RETURN(TaskGraph graph, arch->build(in));
 
   HubSource out;
-  out.notes.push_back(
-      task_class + " (a " + std::string(TaskKindName(kind)) + " on " +
-      backbone_class + "): sequence_length " +
-      (len.value < 0 ? std::string("dynamic") : std::to_string(len.value)) +
-      " (" + len.source + ")");
+  out.notes.push_back(task_class + " (a " + std::string(TaskKindName(kind)) +
+                      " on " + backbone_class + "): " + lengths);
   out.source.format = keras::SourceFormat::kHubPreset;
   out.source.config = std::move(graph.model);
   out.source.weights = std::make_unique<TaskWeightStore>(

@@ -16,7 +16,12 @@ namespace k2l::hub {
 
 struct HubOptions {
   // The user's export parameters; unset ones resolve from the preset.
+  // A Seq2SeqLM takes the encoder and decoder lengths; for it, as in
+  // keras-hub's Seq2SeqLMPreprocessor, sequence_length is an alias of
+  // decoder_sequence_length.
   std::optional<int64_t> sequence_length;
+  std::optional<int64_t> encoder_sequence_length;
+  std::optional<int64_t> decoder_sequence_length;
   // The live task's class hierarchy, nearest first (from the Python
   // facade); empty for a preset on disk.
   std::vector<std::string> task_ancestors;
@@ -30,15 +35,22 @@ struct HubSource {
 Result<HubSource> LoadHubSource(const std::string& dir,
                                 const HubOptions& options);
 
-// The length of a text task's inputs, highest priority first: the user's
-// value, the preprocessor's `sequence_length`, a dynamic length where the
-// architecture allows it, else 128. `max_length` (0: none) bounds it.
+// The export parameter `key` ("sequence_length", "encoder_sequence_length"
+// or "decoder_sequence_length") of a text task, highest priority first:
+// the user's value, the preprocessor's value of `key`, a dynamic length
+// where the architecture allows it, else 128. `max_length` (0: none)
+// bounds it.
 struct ResolvedLength {
   int64_t value = -1;  // -1: dynamic
   std::string source;  // e.g. "the sequence_length argument"
 };
+struct UserLength {
+  std::optional<int64_t> value;
+  std::string source;  // where the value came from, e.g. "the ... argument"
+};
 Result<ResolvedLength> ResolveSequenceLength(
-    std::optional<int64_t> user, const std::optional<nlohmann::json>& preprocessor,
-    bool dynamic_ok, int64_t max_length);
+    const std::string& key, const UserLength& user,
+    const std::optional<nlohmann::json>& preprocessor, bool dynamic_ok,
+    int64_t max_length);
 
 }  // namespace k2l::hub

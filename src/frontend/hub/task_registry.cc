@@ -41,6 +41,9 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       {TaskKind::kCausalLM, "MistralBackbone", BuildMistralCausalLM,
        /*dynamic_length=*/true, ""},
+      // Both stacks have learned position tables of max_sequence_length.
+      {TaskKind::kSeq2SeqLM, "BartBackbone", BuildBartSeq2SeqLM,
+       /*dynamic_length=*/true, "max_sequence_length"},
   };
   return all;
 }

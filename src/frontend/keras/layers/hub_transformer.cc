@@ -1,5 +1,6 @@
-// Keras-Hub's TransformerEncoder (BERT-style) and TransformerDecoder
-// without cross-attention (GPT-2-style), lowered through the converters of
+// Keras-Hub's TransformerEncoder (BERT-style) and TransformerDecoder, with
+// or without cross-attention (BART-style or GPT-2-style), lowered through
+// the converters of
 // their sublayers: MultiHeadAttention (CachedMultiHeadAttention in the
 // decoder, the same math without a cache), LayerNormalization and Dense,
 // whose weights are saved under the block's attributes
@@ -15,7 +16,10 @@
 //  - the decoder takes the minimum with the int causal mask and hands the
 //    int mask to CachedMultiHeadAttention, which skips MultiHeadAttention's
 //    mask handling: ops.dot_product_attention casts it to bool (!= 0), the
-//    Softmax layer (taken with dropout > 0) keeps mask > 0.
+//    Softmax layer (taken with dropout > 0) keeps mask > 0;
+//  - the decoder's cross-attention gets the merge of the encoder's padding
+//    (else the encoder sequence's Keras mask) and attention masks, handed
+//    to CachedMultiHeadAttention the same way.
 // What a fully masked row gives then follows the path the attention takes,
 // as ConvertMultiHeadAttention reproduces.
 #include "frontend/keras/attention_lowering.h"
@@ -204,25 +208,57 @@ json LayerNormConfig(const BlockConfig& c, const std::string& name) {
           {"center", true}, {"scale", true}, {"rms_scaling", false}};
 }
 
-// The attention block and the feedforward block with their residuals and
-// norms, as TransformerEncoder.call and TransformerDecoder.call share them.
-// `mha` names the attention sublayer's class; `mask` is what it gets as its
-// attention_mask (kNoValue for none). Returns the output, and the attention
-// scores when `want_scores`.
+// Runs the attention sublayer `mha` (class) saved under `attr` on `query`
+// and `value`, with `mask` as its attention_mask (kNoValue for none).
+Result<std::vector<ValueId>> Attend(LayerContext& ctx, const BlockConfig& c,
+                                    const char* mha, const std::string& attr,
+                                    const std::string& name, ValueId query,
+                                    ValueId value, ValueId mask,
+                                    bool want_scores) {
+  const int64_t head = c.hidden / c.heads;
+  const json cfg = {{"name", name},
+                    {"num_heads", c.heads},
+                    {"key_dim", head},
+                    {"value_dim", nullptr},
+                    {"dropout", c.dropout},
+                    {"use_bias", true},
+                    {"output_shape", nullptr},
+                    {"attention_axes", nullptr}};
+  static const json kNoArgs = json::array();
+  const json kwargs =
+      want_scores ? json{{"return_attention_scores", true}} : json::object();
+  KwargTensors tensors;
+  if (mask != ir::kNoValue) tensors["attention_mask"] = {mask};
+  LayerContext attn =
+      ctx.Sublayer(cfg, mha, ctx.name() + "/" + name, {query, value}, {attr},
+                   kNoArgs, kwargs, std::move(tensors), name);
+  auto out = ConvertMultiHeadAttention(attn);
+  if (!out.ok()) return out.status().WithContext(ctx.Describe());
+  K2L_RETURN_IF_ERROR(attn.RequireKwargInputsUsed());
+  return out;
+}
+
+// The decoder's cross-attention: the encoder's output and the mask the
+// attention gets (kNoValue for none).
+struct CrossAttention {
+  ValueId encoder = ir::kNoValue;
+  ValueId mask = ir::kNoValue;
+};
+
+// The attention block, the cross-attention block (when `cross` is given)
+// and the feedforward block, with their residuals and norms, as
+// TransformerEncoder.call and TransformerDecoder.call share them. `mha`
+// names the attention sublayers' class; `mask` is what self-attention gets
+// as its attention_mask (kNoValue for none). Returns the output, and the
+// attention scores when `want_scores`.
 Result<std::vector<ValueId>> LowerBlock(LayerContext& ctx, const BlockConfig& c,
                                         ValueId x, const char* mha,
                                         const std::string& mha_name,
-                                        ValueId mask, bool want_scores) {
+                                        ValueId mask, bool want_scores,
+                                        const CrossAttention* cross = nullptr) {
   const json ln_attn = LayerNormConfig(c, "self_attention_layer_norm");
+  const json ln_cross = LayerNormConfig(c, "cross_attention_layer_norm");
   const json ln_ff = LayerNormConfig(c, "feedforward_layer_norm");
-  const json attn_cfg = {{"name", mha_name},
-                         {"num_heads", c.heads},
-                         {"key_dim", c.hidden / c.heads},
-                         {"value_dim", nullptr},
-                         {"dropout", c.dropout},
-                         {"use_bias", true},
-                         {"output_shape", nullptr},
-                         {"attention_axes", nullptr}};
   const json dense_in = {{"name", "feedforward_intermediate_dense"},
                          {"units", c.intermediate},
                          {"activation", c.activation},
@@ -238,24 +274,34 @@ Result<std::vector<ValueId>> LowerBlock(LayerContext& ctx, const BlockConfig& c,
                                    "_self_attention_layer_norm",
                                    "self_attention_layer_norm", x));
   }
-  static const json kNoArgs = json::array();
-  const json attn_kwargs =
-      want_scores ? json{{"return_attention_scores", true}} : json::object();
-  KwargTensors attn_tensors;
-  if (mask != ir::kNoValue) attn_tensors["attention_mask"] = {mask};
-  LayerContext attn =
-      ctx.Sublayer(attn_cfg, mha, ctx.name() + "/" + mha_name, {x, x},
-                   {"_self_attention_layer"}, kNoArgs, attn_kwargs,
-                   std::move(attn_tensors), mha_name);
-  auto attn_out = ConvertMultiHeadAttention(attn);
-  if (!attn_out.ok()) return attn_out.status().WithContext(ctx.Describe());
-  K2L_RETURN_IF_ERROR(attn.RequireKwargInputsUsed());
+  K2L_ASSIGN_OR_RETURN(auto attn_out,
+                       Attend(ctx, c, mha, "_self_attention_layer", mha_name,
+                              x, x, mask, want_scores));
   K2L_ASSIGN_OR_RETURN(
-      x, ctx.Op(OpKind::kAdd, {(*attn_out)[0], residual}, ir::BinaryAttrs{}));
+      x, ctx.Op(OpKind::kAdd, {attn_out[0], residual}, ir::BinaryAttrs{}));
   if (!c.normalize_first) {
     K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "LayerNormalization", ln_attn,
                                    "_self_attention_layer_norm",
                                    "self_attention_layer_norm", x));
+  }
+  if (cross != nullptr) {
+    residual = x;
+    if (c.normalize_first) {
+      K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "LayerNormalization", ln_cross,
+                                     "_cross_attention_layer_norm",
+                                     "cross_attention_layer_norm", x));
+    }
+    K2L_ASSIGN_OR_RETURN(
+        auto cross_out,
+        Attend(ctx, c, mha, "_cross_attention_layer", "cross_attention", x,
+               cross->encoder, cross->mask, /*want_scores=*/false));
+    K2L_ASSIGN_OR_RETURN(x, ctx.Op(OpKind::kAdd, {cross_out[0], residual},
+                                   ir::BinaryAttrs{}));
+    if (!c.normalize_first) {
+      K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "LayerNormalization", ln_cross,
+                                     "_cross_attention_layer_norm",
+                                     "cross_attention_layer_norm", x));
+    }
   }
   residual = x;
   if (c.normalize_first) {
@@ -276,8 +322,22 @@ Result<std::vector<ValueId>> LowerBlock(LayerContext& ctx, const BlockConfig& c,
         x, RunOne(ctx, "LayerNormalization", ln_ff, "_feedforward_layer_norm",
                   "feedforward_layer_norm", x));
   }
-  if (want_scores) return std::vector<ValueId>{x, attn_out->at(1)};
+  if (want_scores) return std::vector<ValueId>{x, attn_out.at(1)};
   return std::vector<ValueId>{x};
+}
+
+// An int mask as CachedMultiHeadAttention uses it: the Softmax layer
+// (taken when the weights are dropped out) keeps mask > 0,
+// ops.dot_product_attention keeps mask != 0. Bool masks pass as they are.
+Result<ValueId> CachedAttentionMask(LayerContext& ctx, const BlockConfig& c,
+                                    ValueId mask) {
+  if (mask == ir::kNoValue || ctx.value(mask).dtype == ir::DType::kBool) {
+    return mask;
+  }
+  if (c.dropout > 0) {
+    return ctx.Op(OpKind::kGreater, {mask, ctx.ConstInts({0}, {})});
+  }
+  return AsBoolMask(ctx, mask);
 }
 
 Result<std::vector<ValueId>> ConvertTransformerEncoder(LayerContext& ctx) {
@@ -318,23 +378,30 @@ Result<std::vector<ValueId>> ConvertTransformerEncoder(LayerContext& ctx) {
 Result<std::vector<ValueId>> ConvertTransformerDecoder(LayerContext& ctx) {
   const ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(BlockConfig c, ReadBlockConfig(ctx, x));
-  const std::string cross_fix =
-      "Only decoder-only blocks (GPT-2 style, called without "
-      "encoder_sequence) convert; cross-attention is not supported yet";
-  if (ctx.Has("encoder_sequence_shape")) {
-    return ctx.Invalid(
-        "it was built with cross-attention "
-        "(encoder_sequence_shape is set)",
-        cross_fix);
-  }
   // call(decoder_sequence, encoder_sequence, decoder_padding_mask,
   //      decoder_attention_mask, encoder_padding_mask,
   //      encoder_attention_mask, self_attention_cache,
   //      self_attention_cache_update_index, cross_attention_cache,
   //      cross_attention_cache_update_index, use_causal_mask, training)
-  K2L_RETURN_IF_ERROR(RefuseArgument(ctx, 1, "encoder_sequence",
-                                     "cross-attention is not supported yet",
-                                     cross_fix));
+  // The block has cross-attention when it was built with an encoder
+  // sequence (encoder_sequence_shape), and must then be called with one.
+  const bool has_cross = ctx.Has("encoder_sequence_shape") &&
+                         !ctx.config()["encoder_sequence_shape"].is_null();
+  K2L_ASSIGN_OR_RETURN(ValueId encoder, CallTensor(ctx, 1, "encoder_sequence"));
+  if (has_cross && encoder == ir::kNoValue) {
+    return ctx.Invalid(
+        "it was built with cross-attention (encoder_sequence_shape is set) "
+        "but is called without encoder_sequence",
+        "Call it as layer(decoder_sequence, encoder_sequence), as it was "
+        "built");
+  }
+  if (!has_cross && encoder != ir::kNoValue) {
+    return ctx.Invalid(
+        "it is called with encoder_sequence but was built without "
+        "cross-attention (encoder_sequence_shape is not set), so it has no "
+        "cross-attention weights",
+        "Call it as layer(decoder_sequence), as it was built");
+  }
   const std::string cache_fix =
       "Export the model without a cache: it computes the full sequence in "
       "one call (cached generation steps are not supported yet)";
@@ -350,9 +417,10 @@ Result<std::vector<ValueId>> ConvertTransformerDecoder(LayerContext& ctx) {
                        CallTensor(ctx, 2, "decoder_padding_mask"));
   K2L_ASSIGN_OR_RETURN(ValueId attention,
                        CallTensor(ctx, 3, "decoder_attention_mask"));
-  // Without cross-attention, keras-hub never reads the encoder masks.
-  (void)ctx.KwargInputs("encoder_padding_mask");
-  (void)ctx.KwargInputs("encoder_attention_mask");
+  K2L_ASSIGN_OR_RETURN(ValueId enc_padding,
+                       CallTensor(ctx, 4, "encoder_padding_mask"));
+  K2L_ASSIGN_OR_RETURN(ValueId enc_attention,
+                       CallTensor(ctx, 5, "encoder_attention_mask"));
   bool causal = true;
   const json& kw = ctx.kwargs();
   if (kw.is_object() && kw.contains("use_causal_mask") &&
@@ -372,20 +440,35 @@ Result<std::vector<ValueId>> ConvertTransformerDecoder(LayerContext& ctx) {
       K2L_ASSIGN_OR_RETURN(mask, ctx.Op(OpKind::kMinimum, {mask, cm}));
     }
   }
-  if (mask != ir::kNoValue && ctx.value(mask).dtype != ir::DType::kBool) {
-    // CachedMultiHeadAttention passes the int mask on as is: the Softmax
-    // layer (taken when the weights are dropped out) keeps mask > 0,
-    // ops.dot_product_attention keeps mask != 0.
-    if (c.dropout > 0) {
-      K2L_ASSIGN_OR_RETURN(
-          mask, ctx.Op(OpKind::kGreater, {mask, ctx.ConstInts({0}, {})}));
-    } else {
-      K2L_ASSIGN_OR_RETURN(mask, AsBoolMask(ctx, mask));
-    }
+  K2L_ASSIGN_OR_RETURN(mask, CachedAttentionMask(ctx, c, mask));
+  if (!has_cross) {
+    // Without cross-attention, keras-hub never reads the encoder masks.
+    K2L_ASSIGN_OR_RETURN(
+        auto outs, LowerBlock(ctx, c, x, "CachedMultiHeadAttention",
+                              "self_attention", mask, /*want_scores=*/false));
+    if (implicit != ir::kNoValue) ctx.SetOutputMask(0, implicit);
+    return outs;
   }
+  const ir::Shape es = ctx.shape(encoder);
+  if (es.size() != 3 || es[2] != c.hidden ||
+      ctx.value(encoder).dtype != ir::DType::kFloat32) {
+    return ctx.Invalid(
+        "its encoder_sequence is " +
+            std::string(ir::DTypeName(ctx.value(encoder).dtype)) +
+            ir::ShapeToString(es) + "; cross-attention takes float32 [batch, "
+            "source, " + std::to_string(c.hidden) + "]",
+        "Pass the encoder's output sequence, of the decoder's width");
+  }
+  CrossAttention cross{encoder};
   K2L_ASSIGN_OR_RETURN(
-      auto outs, LowerBlock(ctx, c, x, "CachedMultiHeadAttention",
-                            "self_attention", mask, /*want_scores=*/false));
+      cross.mask, MergePaddingAndAttention(ctx, enc_padding,
+                                           ctx.ImplicitMaskOf(encoder),
+                                           enc_attention));
+  K2L_ASSIGN_OR_RETURN(cross.mask, CachedAttentionMask(ctx, c, cross.mask));
+  K2L_ASSIGN_OR_RETURN(
+      auto outs,
+      LowerBlock(ctx, c, x, "CachedMultiHeadAttention", "self_attention", mask,
+                 /*want_scores=*/false, &cross));
   if (implicit != ir::kNoValue) ctx.SetOutputMask(0, implicit);
   return outs;
 }
@@ -399,10 +482,10 @@ Status RegisterHubTransformerLayers(Registry& r) {
                  "quantized layers are refused"));
   K2L_RETURN_IF_ERROR(r.Register(
       "keras_hub>TransformerDecoder", ConvertTransformerDecoder,
-      "as MultiHeadAttention, LayerNormalization and Dense, ADD, MINIMUM "
-      "(+ RANGE, GREATER_EQUAL for a causal mask at a dynamic length)",
-      "cross-attention (encoder_sequence), key/value caches and quantized "
-      "layers are refused"));
+      "as MultiHeadAttention (self- and cross-attention), "
+      "LayerNormalization and Dense, ADD, MINIMUM (+ RANGE, GREATER_EQUAL "
+      "for a causal mask at a dynamic length)",
+      "key/value caches and quantized layers are refused"));
   return Status::Ok();
 }
 
