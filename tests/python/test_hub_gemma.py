@@ -13,10 +13,16 @@ import zipfile
 import keras
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter
 
 import keras2litert
 from harness import assert_builtin_only, run_cli
+from hub_common import (
+    randomize,
+    run_signature as _litert,
+    keras_out as _keras_logits,
+    cli_error as _cli_error,
+    save_preset as _saved,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
@@ -47,18 +53,7 @@ needs_reversible_embedding = pytest.mark.skipif(
 
 
 def _randomize(model, seed=0):
-    """Random weights everywhere (RMSNorm scales included), so a weight
-    read from the wrong place cannot pass."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        scale = 0.5 if len(w.shape) <= 1 else 0.3
-        w.assign(rng.normal(0.0, scale, w.shape).astype(w.dtype))
-
-
-def _litert(path, feeds):
-    interp = Interpreter(model_path=str(path))
-    runner = interp.get_signature_runner("serving_default")
-    return runner(**feeds)
+    randomize(model, seed, matrix_scale=0.3)
 
 
 def _both(path, feeds):
@@ -131,10 +126,6 @@ def _inputs(task, length, batch=2, pad_from=None, seed=1):
     if pad_from is not None:
         x["padding_mask"][:, pad_from:] = 0
     return x
-
-
-def _keras_logits(task, feeds):
-    return keras.ops.convert_to_numpy(task(feeds))
 
 
 def _convert_preset(task, tmp_path, *args):
@@ -310,24 +301,10 @@ def test_keras_rms_normalization_is_still_keras(tmp_path):
 # ---- rejections ---------------------------------------------------------
 
 
-def _cli_error(src, tmp_path, *args):
-    out = tmp_path / "x.tflite"
-    proc = run_cli("convert", src, "-o", out, *args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert not out.exists()
-    return proc.stderr
-
-
 def _edit_config(preset, **changes):
     cfg = json.loads((preset / "config.json").read_text())
     cfg["config"].update(changes)
     (preset / "config.json").write_text(json.dumps(cfg))
-
-
-def _saved(task, tmp_path):
-    preset = tmp_path / "preset"
-    task.save_to_preset(str(preset))
-    return preset
 
 
 @pytest.mark.parametrize("key,value,fragment", [

@@ -16,6 +16,12 @@ from ai_edge_litert.interpreter import Interpreter
 
 import keras2litert
 from harness import assert_builtin_only, run_cli
+from hub_common import (
+    randomize as _randomize,
+    run_signature as _litert,
+    keras_out as _keras,
+    cli_error as _cli_error,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
@@ -28,15 +34,6 @@ from keras_hub.src.models.mistral.mistral_transformer_decoder import (  # noqa: 
 )
 
 BACKEND = keras.backend.backend()
-
-
-def _randomize(model, seed=0):
-    """Random weights everywhere (RMS norm scales included), so a weight
-    read from the wrong place cannot pass."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        scale = 0.5 if len(w.shape) <= 1 else 0.2
-        w.assign(rng.normal(0.0, scale, w.shape).astype(w.dtype))
 
 
 SMALL = dict(vocabulary_size=60, num_layers=2, num_query_heads=4,
@@ -97,16 +94,6 @@ def _inputs(length, batch=2, pad_from=None, seed=1, vocab=60):
     if pad_from is not None:
         x["padding_mask"][:, pad_from:] = 0
     return x
-
-
-def _litert(path, feeds):
-    interp = Interpreter(model_path=str(path))
-    runner = interp.get_signature_runner("serving_default")
-    return runner(**feeds)
-
-
-def _keras(model, feeds):
-    return keras.ops.convert_to_numpy(model(feeds))
 
 
 def _convert_preset(task, tmp_path, seed=0):
@@ -228,14 +215,6 @@ def test_decoder_block_alone(tmp_path, kind):
 
 
 # ---- rejections ---------------------------------------------------------
-
-
-def _cli_error(folder, tmp_path, *args):
-    out = tmp_path / "x.tflite"
-    proc = run_cli("convert", folder, "-o", out, *args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert not out.exists()
-    return proc.stderr
 
 
 def _edited_preset(task, tmp_path, **changes):

@@ -11,23 +11,22 @@ import json
 import keras
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter
 
 import keras2litert
 from harness import assert_builtin_only, run_cli
+from hub_common import (
+    randomize as _randomize,
+    run_signature as _litert,
+    keras_out as _keras_logits,
+    save_preset as _save,
+    cli_error as _cli_error,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
 
 NAMES = ["decoder_padding_mask", "decoder_token_ids", "encoder_padding_mask",
          "encoder_token_ids"]
-
-
-def _randomize(model, seed=0):
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        scale = 0.5 if len(w.shape) <= 1 else 0.2
-        w.assign(rng.normal(0.0, scale, w.shape).astype(w.dtype))
 
 
 def _bart(**kw):
@@ -56,22 +55,6 @@ def _inputs(task, enc_len, dec_len, batch=2, enc_valid=None, dec_valid=None,
         "decoder_padding_mask": (np.arange(dec_len)[None, :] <
                                  np.array(dec_valid)[:, None]).astype("int32"),
     }
-
-
-def _litert(path, feeds):
-    runner = Interpreter(model_path=str(path)).get_signature_runner(
-        "serving_default")
-    return runner(**feeds)
-
-
-def _keras_logits(task, feeds):
-    return keras.ops.convert_to_numpy(task(feeds))
-
-
-def _save(task, tmp_path, name="preset"):
-    folder = tmp_path / name
-    task.save_to_preset(str(folder))
-    return folder
 
 
 def test_bart_preset_and_live_task_match_keras_hub(tmp_path):
@@ -197,14 +180,6 @@ def test_seq2seq_length_priority(tmp_path):
     feeds = _inputs(task, 7, 5, enc_valid=[7, 3], dec_valid=[5, 2])
     np.testing.assert_allclose(_litert(out, feeds)["logits"],
                                _keras_logits(task, feeds), **HUB_TEXT)
-
-
-def _cli_error(preset, tmp_path, *args):
-    out = tmp_path / "x.tflite"
-    proc = run_cli("convert", preset, "-o", out, *args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert not out.exists()
-    return proc.stderr
 
 
 def test_rejects_seq2seq_lengths_that_cannot_be_used(tmp_path):

@@ -13,24 +13,21 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter
 
 import keras2litert
 from harness import assert_builtin_only, run_cli
+from hub_common import (
+    randomize as _randomize,
+    run_signature as _litert,
+    keras_out as _keras_logits,
+    save_preset as _save,
+    cli_error as _cli_error,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
 
 BACKEND = keras.backend.backend()
-
-
-def _randomize(model, seed=0):
-    """Random weights everywhere (LayerNorm scales and biases included), so
-    a weight read from the wrong place cannot pass."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        scale = 0.5 if len(w.shape) <= 1 else 0.2
-        w.assign(rng.normal(0.0, scale, w.shape).astype(w.dtype))
 
 
 def _gpt2():
@@ -82,22 +79,6 @@ def _inputs(task, length, batch=2, pad_from=None, seed=1):
         seg[:, length // 2:] = 1
         x["segment_ids"] = seg
     return x
-
-
-def _litert(path, feeds):
-    interp = Interpreter(model_path=str(path))
-    runner = interp.get_signature_runner("serving_default")
-    return runner(**feeds)
-
-
-def _keras_logits(task, feeds):
-    return keras.ops.convert_to_numpy(task(feeds))
-
-
-def _save(task, tmp_path, name="preset"):
-    folder = tmp_path / name
-    task.save_to_preset(str(folder))
-    return folder
 
 
 @pytest.mark.parametrize("kind", sorted(TASKS))
@@ -245,14 +226,6 @@ def test_bfloat16_weights(tmp_path):
 
 
 # ---- rejections ---------------------------------------------------------
-
-
-def _cli_error(preset, tmp_path, *args):
-    out = tmp_path / "x.tflite"
-    proc = run_cli("convert", preset, "-o", out, *args)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert not out.exists()
-    return proc.stderr
 
 
 def test_rejects_unsupported_task_type(tmp_path):

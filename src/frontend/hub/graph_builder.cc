@@ -90,6 +90,24 @@ json GeluApproximate() {
           {"registered_name", "function"}};
 }
 
+json ReversibleEmbeddingConfig(int64_t vocab, int64_t dim, bool tie,
+                               json soft_cap) {
+  return {{"input_dim", vocab},
+          {"output_dim", dim},
+          {"tie_weights", tie},
+          {"mask_zero", false},
+          {"reverse_dtype", nullptr},
+          {"logit_soft_cap", std::move(soft_cap)}};
+}
+
+json LayerNormConfig(double epsilon) {
+  return {{"axis", {-1}},
+          {"epsilon", epsilon},
+          {"center", true},
+          {"scale", true},
+          {"rms_scaling", false}};
+}
+
 json GraphBuilder::CallAgain(const std::string& name, json args, json kwargs) {
   json& nodes = Layer(name)["inbound_nodes"];
   nodes.push_back({{"args", std::move(args)}, {"kwargs", std::move(kwargs)}});

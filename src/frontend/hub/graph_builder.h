@@ -64,4 +64,11 @@ std::string NameOr(const json& config, const std::string& fallback);
 // keras-hub's activation "keras_hub>gelu_approximate" as serialized.
 json GeluApproximate();
 
+// The configs of layers every text backbone uses:
+// keras.layers.ReversibleEmbedding (a null `soft_cap` for none), and
+// keras.layers.LayerNormalization over the last axis.
+json ReversibleEmbeddingConfig(int64_t vocab, int64_t dim, bool tie = true,
+                               json soft_cap = nullptr);
+json LayerNormConfig(double epsilon);
+
 }  // namespace k2l::hub

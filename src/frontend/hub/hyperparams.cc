@@ -47,4 +47,16 @@ Result<double> Hyperparams::FloatOr(const std::string& key,
   return c_[key].get<double>();
 }
 
+Result<TransformerSizes> ReadTransformerSizes(const Hyperparams& hp) {
+  TransformerSizes t;
+  K2L_ASSIGN_OR_RETURN(t.vocab, hp.Int("vocabulary_size"));
+  K2L_ASSIGN_OR_RETURN(t.layers, hp.Int("num_layers"));
+  K2L_ASSIGN_OR_RETURN(t.heads, hp.Int("num_heads"));
+  K2L_ASSIGN_OR_RETURN(t.hidden, hp.Int("hidden_dim"));
+  K2L_ASSIGN_OR_RETURN(t.intermediate, hp.Int("intermediate_dim"));
+  K2L_RETURN_IF_ERROR(
+      hp.RequireMultiple("hidden_dim", t.hidden, "num_heads", t.heads));
+  return t;
+}
+
 }  // namespace k2l::hub

@@ -30,4 +30,12 @@ class Hyperparams {
   std::string owner_;
 };
 
+// The sizes keras-hub's multi-head transformer backbones (GPT-2, BERT,
+// BART, ...) name alike: vocabulary_size, num_layers, num_heads, hidden_dim
+// and intermediate_dim, with hidden_dim split over the heads.
+struct TransformerSizes {
+  int64_t vocab = 0, layers = 0, heads = 0, hidden = 0, intermediate = 0;
+};
+Result<TransformerSizes> ReadTransformerSizes(const Hyperparams& hp);
+
 }  // namespace k2l::hub

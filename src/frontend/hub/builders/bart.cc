@@ -23,11 +23,7 @@ json Embed(GraphBuilder& g, const json& tokens, const std::string& stack,
   json x = g.Call("Add", stack + "_embeddings_add", json::object(),
                   json::array({json::array({tokens, positions})}));
   x = g.Call("LayerNormalization", stack + "_embeddings_layer_norm",
-             {{"axis", {-1}},
-              {"epsilon", 1e-5},
-              {"center", true},
-              {"scale", true},
-              {"rms_scaling", false}},
+             LayerNormConfig(1e-5),
              json::array({x}));
   return g.Call("Dropout", stack + "_embeddings_dropout", {{"rate", dropout}},
                 json::array({x}), {{"training", false}});
@@ -37,15 +33,10 @@ json Embed(GraphBuilder& g, const json& tokens, const std::string& stack,
 
 Result<TaskGraph> BuildBartSeq2SeqLM(const BuildInput& in) {
   Hyperparams hp(in.backbone, "BartBackbone");
-  K2L_ASSIGN_OR_RETURN(int64_t vocab, hp.Int("vocabulary_size"));
-  K2L_ASSIGN_OR_RETURN(int64_t layers, hp.Int("num_layers"));
-  K2L_ASSIGN_OR_RETURN(int64_t heads, hp.Int("num_heads"));
-  K2L_ASSIGN_OR_RETURN(int64_t hidden, hp.Int("hidden_dim"));
-  K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
+  K2L_ASSIGN_OR_RETURN(TransformerSizes sizes, ReadTransformerSizes(hp));
+  const auto [vocab, layers, heads, hidden, inter] = sizes;
   K2L_ASSIGN_OR_RETURN(int64_t max_len, hp.IntOr("max_sequence_length", 1024));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
-  K2L_RETURN_IF_ERROR(
-      hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   GraphBuilder g(NameOr(in.backbone, "bart_backbone"));
   json enc_ids =
       g.Input("encoder_token_ids", "int32", {in.encoder_sequence_length});
@@ -58,12 +49,7 @@ Result<TaskGraph> BuildBartSeq2SeqLM(const BuildInput& in) {
   // One token embedding, called on the encoder's ids, the decoder's, and
   // (reversed) for the logits.
   json enc_tokens = g.Call("ReversibleEmbedding", "token_embedding",
-                           {{"input_dim", vocab},
-                            {"output_dim", hidden},
-                            {"tie_weights", true},
-                            {"mask_zero", false},
-                            {"reverse_dtype", nullptr},
-                            {"logit_soft_cap", nullptr}},
+                           ReversibleEmbeddingConfig(vocab, hidden, true),
                            json::array({enc_ids}));
   json x = Embed(g, enc_tokens, "encoder", max_len, dropout);
   for (int64_t i = 0; i < layers; ++i) {

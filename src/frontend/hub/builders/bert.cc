@@ -11,30 +11,21 @@ namespace k2l::hub {
 
 Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in) {
   Hyperparams hp(in.backbone, "BertBackbone");
-  K2L_ASSIGN_OR_RETURN(int64_t vocab, hp.Int("vocabulary_size"));
-  K2L_ASSIGN_OR_RETURN(int64_t layers, hp.Int("num_layers"));
-  K2L_ASSIGN_OR_RETURN(int64_t heads, hp.Int("num_heads"));
-  K2L_ASSIGN_OR_RETURN(int64_t hidden, hp.Int("hidden_dim"));
-  K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
+  K2L_ASSIGN_OR_RETURN(TransformerSizes sizes, ReadTransformerSizes(hp));
+  const auto [vocab, layers, heads, hidden, inter] = sizes;
   K2L_ASSIGN_OR_RETURN(int64_t max_len, hp.IntOr("max_sequence_length", 512));
   K2L_ASSIGN_OR_RETURN(int64_t segments, hp.IntOr("num_segments", 2));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
   Hyperparams task(in.task, "BertTextClassifier");
   K2L_ASSIGN_OR_RETURN(int64_t classes, task.Int("num_classes"));
   K2L_ASSIGN_OR_RETURN(double task_dropout, task.FloatOr("dropout", 0.1));
-  K2L_RETURN_IF_ERROR(hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   const int64_t len = in.sequence_length;
   const std::string backbone_name = NameOr(in.backbone, "bert_backbone");
 
   GraphBuilder b(backbone_name);
   json token_ids = b.Input("token_ids", "int32", {len});
   json tokens = b.Call("ReversibleEmbedding", "token_embedding",
-                       {{"input_dim", vocab},
-                        {"output_dim", hidden},
-                        {"tie_weights", true},
-                        {"mask_zero", false},
-                        {"reverse_dtype", nullptr},
-                        {"logit_soft_cap", nullptr}},
+                       ReversibleEmbeddingConfig(vocab, hidden, true),
                        json::array({token_ids}));
   json segment_ids = b.Input("segment_ids", "int32", {len});
   json positions = b.Call("PositionEmbedding", "position_embedding",
@@ -49,11 +40,7 @@ Result<TaskGraph> BuildBertTextClassifier(const BuildInput& in) {
   json x = b.Call("Add", "embeddings_add", json::object(),
                   json::array({json::array({tokens, positions, segs})}));
   x = b.Call("LayerNormalization", "embeddings_layer_norm",
-             {{"axis", {-1}},
-              {"epsilon", 1e-12},
-              {"center", true},
-              {"scale", true},
-              {"rms_scaling", false}},
+             LayerNormConfig(1e-12),
              json::array({x}));
   x = b.Call("Dropout", "embeddings_dropout", {{"rate", dropout}},
              json::array({x}), {{"training", false}});

@@ -29,12 +29,7 @@ Result<json> DecoderLMGraph(const DecoderLM& m, int64_t sequence_length) {
   json token_ids = g.Input("token_ids", "int32", {sequence_length});
   json padding_mask = g.Input("padding_mask", "int32", {sequence_length});
   json x = g.Call("ReversibleEmbedding", "token_embedding",
-                  {{"input_dim", m.vocab},
-                   {"output_dim", m.hidden},
-                   {"tie_weights", m.tie_weights},
-                   {"mask_zero", false},
-                   {"reverse_dtype", nullptr},
-                   {"logit_soft_cap", nullptr}},
+                  ReversibleEmbeddingConfig(m.vocab, m.hidden, m.tie_weights),
                   json::array({token_ids}));
   for (int64_t i = 0; i < m.layers; ++i) {
     x = g.Call(m.decoder_class, "transformer_layer_" + std::to_string(i),

@@ -26,11 +26,8 @@ struct EncoderSpec {
 Result<TaskGraph> BuildEncoderClassifier(const BuildInput& in,
                                          const EncoderSpec& spec) {
   Hyperparams hp(in.backbone, spec.backbone_class);
-  K2L_ASSIGN_OR_RETURN(int64_t vocab, hp.Int("vocabulary_size"));
-  K2L_ASSIGN_OR_RETURN(int64_t layers, hp.Int("num_layers"));
-  K2L_ASSIGN_OR_RETURN(int64_t heads, hp.Int("num_heads"));
-  K2L_ASSIGN_OR_RETURN(int64_t hidden, hp.Int("hidden_dim"));
-  K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
+  K2L_ASSIGN_OR_RETURN(TransformerSizes sizes, ReadTransformerSizes(hp));
+  const auto [vocab, layers, heads, hidden, inter] = sizes;
   K2L_ASSIGN_OR_RETURN(int64_t max_len, hp.IntOr("max_sequence_length", 512));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
   Hyperparams task(in.task, spec.task_class);
@@ -38,7 +35,6 @@ Result<TaskGraph> BuildEncoderClassifier(const BuildInput& in,
   K2L_ASSIGN_OR_RETURN(int64_t pooled_dim, task.IntOr("hidden_dim", hidden));
   K2L_ASSIGN_OR_RETURN(double task_dropout,
                        task.FloatOr("dropout", spec.default_task_dropout));
-  K2L_RETURN_IF_ERROR(hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   const int64_t len = in.sequence_length;
   const std::string backbone_name = NameOr(in.backbone, spec.default_name);
 
@@ -53,11 +49,7 @@ Result<TaskGraph> BuildEncoderClassifier(const BuildInput& in,
                   json::array({token_ids}), json::object(),
                   "keras_hub>TokenAndPositionEmbedding");
   x = b.Call("LayerNormalization", "embeddings_layer_norm",
-             {{"axis", {-1}},
-              {"epsilon", spec.epsilon},
-              {"center", true},
-              {"scale", true},
-              {"rms_scaling", false}},
+             LayerNormConfig(spec.epsilon),
              json::array({x}));
   x = b.Call("Dropout", "embeddings_dropout", {{"rate", dropout}},
              json::array({x}), {{"training", false}});

@@ -55,12 +55,7 @@ TaskGraph BuildCausalLM(const FamilyGraph& f, const BuildInput& in) {
   json token_ids = g.Input("token_ids", "int32", {in.sequence_length});
   json cap = f.final_soft_cap ? json(*f.final_soft_cap) : json(nullptr);
   json tokens = g.Call("ReversibleEmbedding", "token_embedding",
-                       {{"input_dim", f.vocab},
-                        {"output_dim", f.hidden},
-                        {"tie_weights", true},
-                        {"mask_zero", false},
-                        {"reverse_dtype", nullptr},
-                        {"logit_soft_cap", cap}},
+                       ReversibleEmbeddingConfig(f.vocab, f.hidden, true, cap),
                        json::array({token_ids}));
   // x * ops.cast(ops.sqrt(hidden_dim), x.dtype): sqrt in float32.
   const double scale =

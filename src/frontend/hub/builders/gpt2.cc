@@ -10,23 +10,14 @@ namespace k2l::hub {
 
 Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in) {
   Hyperparams hp(in.backbone, "GPT2Backbone");
-  K2L_ASSIGN_OR_RETURN(int64_t vocab, hp.Int("vocabulary_size"));
-  K2L_ASSIGN_OR_RETURN(int64_t layers, hp.Int("num_layers"));
-  K2L_ASSIGN_OR_RETURN(int64_t heads, hp.Int("num_heads"));
-  K2L_ASSIGN_OR_RETURN(int64_t hidden, hp.Int("hidden_dim"));
-  K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
+  K2L_ASSIGN_OR_RETURN(TransformerSizes sizes, ReadTransformerSizes(hp));
+  const auto [vocab, layers, heads, hidden, inter] = sizes;
   K2L_ASSIGN_OR_RETURN(int64_t max_len, hp.IntOr("max_sequence_length", 1024));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
-  K2L_RETURN_IF_ERROR(hp.RequireMultiple("hidden_dim", hidden, "num_heads", heads));
   GraphBuilder g(NameOr(in.backbone, "gpt2_backbone"));
   json token_ids = g.Input("token_ids", "int32", {in.sequence_length});
   json tokens = g.Call("ReversibleEmbedding", "token_embedding",
-                       {{"input_dim", vocab},
-                        {"output_dim", hidden},
-                        {"tie_weights", true},
-                        {"mask_zero", false},
-                        {"reverse_dtype", nullptr},
-                        {"logit_soft_cap", nullptr}},
+                       ReversibleEmbeddingConfig(vocab, hidden, true),
                        json::array({token_ids}));
   json positions = g.Call("PositionEmbedding", "position_embedding",
                           {{"sequence_length", max_len}},
@@ -51,11 +42,7 @@ Result<TaskGraph> BuildGpt2CausalLM(const BuildInput& in) {
                "keras_hub>TransformerDecoder");
   }
   x = g.Call("LayerNormalization", "layer_norm",
-             {{"axis", {-1}},
-              {"epsilon", 1e-5},
-              {"center", true},
-              {"scale", true},
-              {"rms_scaling", false}},
+             LayerNormConfig(1e-5),
              json::array({x}));
   // GPT2CausalLM: the logits come from the token embedding, reversed.
   json logits = g.CallAgain("token_embedding", json::array({x}),

@@ -1,0 +1,43 @@
+"""What the Keras-Hub task tests share: random weights, saving a preset,
+running a file's signature in ai-edge-litert, keras-hub's own output, and a
+CLI conversion that must fail."""
+import keras
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from harness import run_cli
+
+
+def randomize(model, seed=0, matrix_scale=0.2, vector_scale=0.5):
+    """Random weights everywhere (norm scales and biases included), so a
+    weight read from the wrong place cannot pass."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        scale = vector_scale if len(w.shape) <= 1 else matrix_scale
+        w.assign(rng.normal(0.0, scale, w.shape).astype(w.dtype))
+
+
+def save_preset(task, tmp_path, name="preset"):
+    folder = tmp_path / name
+    task.save_to_preset(str(folder))
+    return folder
+
+
+def run_signature(path, feeds, key="serving_default"):
+    """The outputs of signature `key` in ai-edge-litert."""
+    runner = Interpreter(model_path=str(path)).get_signature_runner(key)
+    return runner(**feeds)
+
+
+def keras_out(model, feeds):
+    return keras.ops.convert_to_numpy(model(feeds))
+
+
+def cli_error(src, tmp_path, *args):
+    """Converts `src` with the CLI, which must fail with exit code 2 and
+    leave no file; returns its stderr."""
+    out = tmp_path / "x.tflite"
+    proc = run_cli("convert", src, "-o", out, *args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert not out.exists()
+    return proc.stderr
