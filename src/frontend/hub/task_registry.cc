@@ -41,6 +41,9 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       {TaskKind::kCausalLM, "MistralBackbone", BuildMistralCausalLM,
        /*dynamic_length=*/true, ""},
+      // The relative position bias saturates at distance 128: any length.
+      {TaskKind::kSeq2SeqLM, "T5Backbone", BuildT5Seq2SeqLM,
+       /*dynamic_length=*/true, ""},
   };
   return all;
 }

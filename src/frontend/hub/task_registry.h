@@ -81,5 +81,6 @@ Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in);
 // LlamaBackbone and Llama3Backbone share one builder.
 Result<TaskGraph> BuildLlamaCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildMistralCausalLM(const BuildInput& in);
+Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in);
 
 }  // namespace k2l::hub
