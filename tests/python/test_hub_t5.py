@@ -26,6 +26,13 @@ from keras_hub.src.models.t5.t5_multi_head_attention import (  # noqa: E402
 from keras_hub.src.models.t5.t5_transformer_layer import (  # noqa: E402
     T5TransformerLayer,
 )
+from keras_hub.src.utils.keras_utils import gelu_approximate  # noqa: E402
+
+# keras-hub's attention layers warn that they drop the Keras mask of
+# their inputs; they never read one.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Layer '.*' \\(of type T5MultiHeadAttention\\) was passed an "
+    "input with a mask")
 
 VOCAB = 40
 INPUTS = ["decoder_padding_mask", "decoder_token_ids", "encoder_padding_mask",
@@ -53,9 +60,10 @@ def _t5(gated=True, tied=True, heads=2, activation="relu", key_value_dim=None):
 TASKS = {
     "gated_tied": lambda: _t5(),
     "ungated_untied": lambda: _t5(gated=False, tied=False, heads=4),
-    # T5 1.1 style: gated GELU, untied head, head size apart from
-    # hidden_dim / num_heads.
-    "gelu_untied_kv_dim": lambda: _t5(tied=False, activation="gelu",
+    # T5 1.1 / Flan-T5 style: gated tanh-approximated GELU, untied head,
+    # a head size apart from hidden_dim / num_heads.
+    "gelu_untied_kv_dim": lambda: _t5(tied=False,
+                                      activation=gelu_approximate,
                                       key_value_dim=6),
 }
 
@@ -273,6 +281,31 @@ def test_layer_alone_with_padding_and_cross_attention(tmp_path):
         np.testing.assert_allclose(got[1], want[1], **HUB_TEXT)
 
 
+def test_encoder_layer_ignores_encoder_arguments(tmp_path):
+    """An encoder layer has no cross-attention: like keras-hub, the file
+    ignores encoder states and an encoder mask passed to it, and applies
+    its own attention_mask."""
+    layer = _layer(False, "enc_layer")
+    x = keras.Input((None, 16), name="x")
+    enc = keras.Input((None, 16), name="enc")
+    mask = keras.Input((1, None), dtype="int32", name="mask")
+    y, bias = layer(x, attention_mask=mask, encoder_hidden_states=enc,
+                    encoder_attention_mask=mask)
+    model = keras.Model([x, enc, mask], [y, bias])
+    _randomize(model, seed=12)
+    out = _convert_keras(model, tmp_path)
+    rng = np.random.default_rng(13)
+    feeds = {"x": rng.normal(size=(2, 7, 16)).astype("float32"),
+             "enc": rng.normal(size=(2, 3, 16)).astype("float32"),
+             "mask": np.ones((2, 1, 7), "int32")}
+    feeds["mask"][0, 0, 5:] = 0
+    want = [keras.ops.convert_to_numpy(t)
+            for t in model([feeds["x"], feeds["enc"], feeds["mask"]])]
+    for got in _run(out, feeds, want):
+        np.testing.assert_allclose(got[0], want[0], **HUB_TEXT)
+        np.testing.assert_allclose(got[1], want[1], **HUB_TEXT)
+
+
 # ---- rejections ---------------------------------------------------------
 
 
@@ -327,3 +360,52 @@ def test_rejects_key_value_caches(tmp_path):
     err = _cli_error(path, tmp_path)
     assert "layer 'cached'" in err and "self_attention_cache" in err
     assert "without a cache" in err
+
+
+def _edited_keras(model, tmp_path, edit):
+    """The model saved as .keras with its config.json changed by `edit`
+    (a malformed file: Keras would not write it)."""
+    import zipfile
+    path = tmp_path / "saved.keras"
+    model.save(path)
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    cfg = json.loads(files["config.json"])
+    edit({l["name"]: l for l in cfg["config"]["layers"]})
+    files["config.json"] = json.dumps(cfg).encode()
+    edited = tmp_path / "edited.keras"
+    with zipfile.ZipFile(edited, "w") as z:
+        for n, data in files.items():
+            z.writestr(n, data)
+    return edited
+
+
+def _set(layer, key, value):
+    def edit(layers):
+        layers[layer]["config"][key] = value
+    return edit
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_set("blk", "hidden_dim", 12),
+     "it takes [batch, sequence, 12] (hidden_dim)"),
+    (_set("blk", "num_heads", 0), "num_heads is 0, not a positive size"),
+    (_set("blk", "dtype", {"module": "keras",
+                           "class_name": "QuantizedDTypePolicy",
+                           "config": {"name": "int8_from_float32"}}),
+     "it is quantized"),
+    (_set("mask", "batch_shape", [None, None]),
+     "T5 attention takes a [batch, 1 or target, source] mask"),
+    (_set("enc", "batch_shape", [None, None, 8]),
+     "its encoder_hidden_states have shape"),
+])
+def test_rejects_malformed_layer_files(tmp_path, edit, message):
+    layer = _layer(True, "blk")
+    x = keras.Input((None, 16), name="x")
+    enc = keras.Input((None, 16), name="enc")
+    mask = keras.Input((1, None), dtype="int32", name="mask")
+    y, _ = layer(x, attention_mask=mask, encoder_hidden_states=enc,
+                 use_causal_mask=True)
+    model = keras.Model([x, enc, mask], y)
+    err = _cli_error(_edited_keras(model, tmp_path, edit), tmp_path)
+    assert "layer 'blk'" in err and message in err, err

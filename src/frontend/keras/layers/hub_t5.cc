@@ -371,13 +371,9 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(bool causal, UseCausalMask(ctx));
   K2L_RETURN_IF_ERROR(CheckMask(ctx, attention_mask, "attention_mask"));
   K2L_RETURN_IF_ERROR(CheckMask(ctx, encoder_mask, "encoder_attention_mask"));
-  if (!b.is_decoder && encoder != ir::kNoValue) {
-    return ctx.Invalid(
-        "it is an encoder layer (is_decoder=False) called with "
-        "encoder_hidden_states, which keras-hub ignores there",
-        "Call it without encoder_hidden_states, or build a decoder layer");
-  }
-  if (encoder != ir::kNoValue &&
+  // An encoder layer (is_decoder=False) has no cross-attention: keras-hub
+  // ignores encoder_hidden_states and encoder_attention_mask there.
+  if (b.is_decoder && encoder != ir::kNoValue &&
       (ctx.rank(encoder) != 3 || ctx.shape(encoder)[2] != b.hidden)) {
     return ctx.Invalid("its encoder_hidden_states have shape " +
                            ir::ShapeToString(ctx.shape(encoder)),
@@ -482,11 +478,6 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
     K2L_ASSIGN_OR_RETURN(
         a, Attend(ctx, b, cross_w, "cross_attention", h, kv, bias));
     K2L_ASSIGN_OR_RETURN(x, Add(ctx, a, x));
-  } else if (encoder_mask != ir::kNoValue) {
-    return ctx.Invalid(
-        "it is an encoder layer (is_decoder=False) called with "
-        "encoder_attention_mask, which keras-hub ignores there",
-        "Call it without encoder_attention_mask, or build a decoder layer");
   }
 
   // Feedforward.
