@@ -49,10 +49,10 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
   K2L_ASSIGN_OR_RETURN(double epsilon, hp.FloatOr("layer_norm_epsilon", 1e-6));
-  K2L_ASSIGN_OR_RETURN(bool gated,
-                       BoolOr(in.backbone, owner, "use_gated_activation", true));
-  K2L_ASSIGN_OR_RETURN(bool tie,
-                       BoolOr(in.backbone, owner, "tie_embedding_weights", true));
+  K2L_ASSIGN_OR_RETURN(
+      bool gated, BoolOr(in.backbone, owner, "use_gated_activation", true));
+  K2L_ASSIGN_OR_RETURN(
+      bool tie, BoolOr(in.backbone, owner, "tie_embedding_weights", true));
   // key_value_dim or hidden_dim // num_heads, as T5Backbone passes it.
   int64_t head_dim = 0;
   const json& kv = in.backbone.value("key_value_dim", json());
@@ -110,8 +110,7 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
   json bias = nullptr;
   for (int64_t i = 0; i < layers; ++i) {
     const std::string name = "transformer_encoder_layer_" + std::to_string(i);
-    g.Call("T5TransformerLayer", name, layer_config(false, i),
-           json::array({x}),
+    g.Call("T5TransformerLayer", name, layer_config(false, i), json::array({x}),
            {{"attention_mask", enc_mask},
             {"position_bias", bias},
             {"use_causal_mask", false}},
@@ -119,9 +118,8 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
     x = GraphBuilder::Tensor(name, 0, 0);
     bias = GraphBuilder::Tensor(name, 0, 1);
   }
-  x = g.Call("T5LayerNorm", "encoder_output_layer_norm",
-             {{"epsilon", epsilon}}, json::array({x}), json::object(),
-             "T5LayerNorm");
+  x = g.Call("T5LayerNorm", "encoder_output_layer_norm", {{"epsilon", epsilon}},
+             json::array({x}), json::object(), "T5LayerNorm");
   json encoder_output =
       g.Call("Dropout", "encoder_output_dropout", {{"rate", dropout}},
              json::array({x}), {{"training", false}});
@@ -134,8 +132,7 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
   bias = nullptr;
   for (int64_t i = 0; i < layers; ++i) {
     const std::string name = "transformer_decoder_layer_" + std::to_string(i);
-    g.Call("T5TransformerLayer", name, layer_config(true, i),
-           json::array({x}),
+    g.Call("T5TransformerLayer", name, layer_config(true, i), json::array({x}),
            {{"attention_mask", dec_mask},
             {"position_bias", bias},
             {"encoder_hidden_states", encoder_output},
@@ -145,9 +142,8 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
     x = GraphBuilder::Tensor(name, 0, 0);
     bias = GraphBuilder::Tensor(name, 0, 1);
   }
-  x = g.Call("T5LayerNorm", "decoder_output_layer_norm",
-             {{"epsilon", epsilon}}, json::array({x}), json::object(),
-             "T5LayerNorm");
+  x = g.Call("T5LayerNorm", "decoder_output_layer_norm", {{"epsilon", epsilon}},
+             json::array({x}), json::object(), "T5LayerNorm");
   x = g.Call("Dropout", "decoder_output_dropout", {{"rate", dropout}},
              json::array({x}), {{"training", false}});
   if (tie) {

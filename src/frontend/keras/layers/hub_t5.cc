@@ -61,8 +61,8 @@ int T5RelativePositionBucket(int64_t r, bool bidirectional) {
   const float ratio = static_cast<float>(n) / static_cast<float>(max_exact);
   const float log_max =
       std::log(static_cast<float>(128.0 / static_cast<double>(max_exact)));
-  const float scaled = std::log(ratio) / log_max *
-                       static_cast<float>(num_buckets - max_exact);
+  const float scaled =
+      std::log(ratio) / log_max * static_cast<float>(num_buckets - max_exact);
   int large = max_exact + static_cast<int>(scaled);
   if (large > num_buckets - 1) large = num_buckets - 1;
   return bucket + large;
@@ -185,20 +185,22 @@ Result<ValueId> RelativeBias(LayerContext& ctx, const T5Block& b,
   };
   K2L_ASSIGN_OR_RETURN(ValueId qp, positions(q));
   K2L_ASSIGN_OR_RETURN(ValueId kp, positions(k));
-  K2L_ASSIGN_OR_RETURN(qp, ctx.Op(OpKind::kReshape, {qp, ctx.ConstInts({-1, 1})}));
-  K2L_ASSIGN_OR_RETURN(kp, ctx.Op(OpKind::kReshape, {kp, ctx.ConstInts({1, -1})}));
+  K2L_ASSIGN_OR_RETURN(qp,
+                       ctx.Op(OpKind::kReshape, {qp, ctx.ConstInts({-1, 1})}));
+  K2L_ASSIGN_OR_RETURN(kp,
+                       ctx.Op(OpKind::kReshape, {kp, ctx.ConstInts({1, -1})}));
   // clamp(k - q, -128, 128) + 128 = clamp(k + 128 - q, 0, 256).
-  K2L_ASSIGN_OR_RETURN(
-      ValueId r, Add(ctx, kp, ctx.ConstInts({kMaxDistance}, {})));
+  K2L_ASSIGN_OR_RETURN(ValueId r,
+                       Add(ctx, kp, ctx.ConstInts({kMaxDistance}, {})));
   K2L_ASSIGN_OR_RETURN(r, ctx.Op(OpKind::kSub, {r, qp}, ir::BinaryAttrs{}));
   K2L_ASSIGN_OR_RETURN(
       r, ctx.Op(OpKind::kMinimum,
                 {r, ctx.ConstInts({static_cast<int32_t>(span - 1)}, {})}));
+  K2L_ASSIGN_OR_RETURN(r,
+                       ctx.Op(OpKind::kMaximum, {r, ctx.ConstInts({0}, {})}));
   K2L_ASSIGN_OR_RETURN(
-      r, ctx.Op(OpKind::kMaximum, {r, ctx.ConstInts({0}, {})}));
-  K2L_ASSIGN_OR_RETURN(ValueId bias, ctx.Op(OpKind::kGather,
-                                            {bias_by_distance, r},
-                                            ir::GatherAttrs{1, 0}));
+      ValueId bias,
+      ctx.Op(OpKind::kGather, {bias_by_distance, r}, ir::GatherAttrs{1, 0}));
   return ctx.Op(OpKind::kExpandDims, {bias, ctx.ConstInts({0}, {})});
 }
 
@@ -227,8 +229,7 @@ class WeightReader {
  public:
   explicit WeightReader(LayerContext& ctx) : ctx_(ctx) {}
   Result<ir::TensorData> Read(const std::vector<std::string>& attrs,
-                              const std::string& name,
-                              const ir::Shape& shape) {
+                              const std::string& name, const ir::Shape& shape) {
     K2L_ASSIGN_OR_RETURN(auto w, ctx_.SubWeights(attrs, {name}, offset_++));
     std::string what;
     for (const auto& a : attrs) what += a + "/";
@@ -239,14 +240,14 @@ class WeightReader {
                                      const T5Block& b) {
     const int64_t inner = b.heads * b.head_dim;
     AttentionWeights a;
-    K2L_ASSIGN_OR_RETURN(a.q, Read({attr, "query_projector"}, "kernel",
-                                   {b.hidden, inner}));
-    K2L_ASSIGN_OR_RETURN(a.k, Read({attr, "key_projector"}, "kernel",
-                                   {b.hidden, inner}));
-    K2L_ASSIGN_OR_RETURN(a.v, Read({attr, "value_projector"}, "kernel",
-                                   {b.hidden, inner}));
-    K2L_ASSIGN_OR_RETURN(a.o, Read({attr, "output_projector"}, "kernel",
-                                   {inner, b.hidden}));
+    K2L_ASSIGN_OR_RETURN(
+        a.q, Read({attr, "query_projector"}, "kernel", {b.hidden, inner}));
+    K2L_ASSIGN_OR_RETURN(
+        a.k, Read({attr, "key_projector"}, "kernel", {b.hidden, inner}));
+    K2L_ASSIGN_OR_RETURN(
+        a.v, Read({attr, "value_projector"}, "kernel", {b.hidden, inner}));
+    K2L_ASSIGN_OR_RETURN(
+        a.o, Read({attr, "output_projector"}, "kernel", {inner, b.hidden}));
     return a;
   }
 
@@ -347,10 +348,9 @@ Result<T5Block> ReadT5Block(LayerContext& ctx, ValueId x) {
 Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(T5Block b, ReadT5Block(ctx, x));
-  const char* caches[] = {"self_attention_cache",
-                          "self_attention_cache_update_index",
-                          "cross_attention_cache",
-                          "cross_attention_cache_update_index"};
+  const char* caches[] = {
+      "self_attention_cache", "self_attention_cache_update_index",
+      "cross_attention_cache", "cross_attention_cache_update_index"};
   for (size_t i = 0; i < 4; ++i) {
     if (Given(ctx, 6 + i, caches[i])) {
       return ctx.Invalid(
@@ -390,10 +390,11 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
   WeightReader r(ctx);
   ir::TensorData relative_table;
   if (b.relative_bias) {
-    K2L_ASSIGN_OR_RETURN(relative_table, r.Read({"self_attention"}, "embeddings",
-                                                {32, b.heads}));
+    K2L_ASSIGN_OR_RETURN(relative_table, r.Read({"self_attention"},
+                                                "embeddings", {32, b.heads}));
   }
-  K2L_ASSIGN_OR_RETURN(AttentionWeights self_w, r.Attention("self_attention", b));
+  K2L_ASSIGN_OR_RETURN(AttentionWeights self_w,
+                       r.Attention("self_attention", b));
   K2L_ASSIGN_OR_RETURN(
       ir::TensorData self_norm,
       r.Read({"self_attention_layer_norm"}, "weight", {b.hidden}));
@@ -401,21 +402,20 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
   ir::TensorData cross_norm;
   if (b.is_decoder) {
     K2L_ASSIGN_OR_RETURN(cross_w, r.Attention("cross_attention", b));
-    K2L_ASSIGN_OR_RETURN(
-        cross_norm,
-        r.Read({"cross_attention_layer_norm"}, "weight", {b.hidden}));
+    K2L_ASSIGN_OR_RETURN(cross_norm, r.Read({"cross_attention_layer_norm"},
+                                            "weight", {b.hidden}));
   }
-  K2L_ASSIGN_OR_RETURN(ir::TensorData w_in,
-                       r.Read({"input_projector"}, "kernel",
-                              {b.hidden, b.intermediate}));
+  K2L_ASSIGN_OR_RETURN(
+      ir::TensorData w_in,
+      r.Read({"input_projector"}, "kernel", {b.hidden, b.intermediate}));
   ir::TensorData w_gate;
   if (b.gated) {
     K2L_ASSIGN_OR_RETURN(w_gate, r.Read({"gate_projector"}, "kernel",
                                         {b.hidden, b.intermediate}));
   }
-  K2L_ASSIGN_OR_RETURN(ir::TensorData w_out,
-                       r.Read({"output_projector"}, "kernel",
-                              {b.intermediate, b.hidden}));
+  K2L_ASSIGN_OR_RETURN(
+      ir::TensorData w_out,
+      r.Read({"output_projector"}, "kernel", {b.intermediate, b.hidden}));
   K2L_ASSIGN_OR_RETURN(ir::TensorData ff_norm,
                        r.Read({"layer_norm"}, "weight", {b.hidden}));
 
@@ -460,14 +460,13 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
       K2L_ASSIGN_OR_RETURN(position_bias, ZeroBias(ctx, b, x, x));
     }
   }
-  K2L_ASSIGN_OR_RETURN(ValueId a, Attend(ctx, b, self_w, "self_attention", h,
-                                         h, position_bias));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId a, Attend(ctx, b, self_w, "self_attention", h, h, position_bias));
   K2L_ASSIGN_OR_RETURN(x, Add(ctx, a, x));
 
   if (b.is_decoder) {
-    K2L_ASSIGN_OR_RETURN(
-        h, RmsNormLastAxis(ctx, x, cross_norm, b.epsilon,
-                           "cross_attention_layer_norm"));
+    K2L_ASSIGN_OR_RETURN(h, RmsNormLastAxis(ctx, x, cross_norm, b.epsilon,
+                                            "cross_attention_layer_norm"));
     // Without encoder states, keras-hub's cross-attention attends over its
     // own input. Its bias is zeros plus the mask's: zeros add nothing.
     const ValueId kv = encoder != ir::kNoValue ? encoder : h;
@@ -481,8 +480,8 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
   }
 
   // Feedforward.
-  K2L_ASSIGN_OR_RETURN(h, RmsNormLastAxis(ctx, x, ff_norm, b.epsilon,
-                                          "layer_norm"));
+  K2L_ASSIGN_OR_RETURN(
+      h, RmsNormLastAxis(ctx, x, ff_norm, b.epsilon, "layer_norm"));
   K2L_ASSIGN_OR_RETURN(ValueId f, Project(ctx, h, w_in, "input_projector"));
   K2L_ASSIGN_OR_RETURN(f, ApplyActivation(ctx, f, b.activation));
   if (b.gated) {
