@@ -44,6 +44,9 @@ const std::vector<Architecture>& Architectures() {
       // Both stacks have learned position tables of max_sequence_length.
       {TaskKind::kSeq2SeqLM, "BartBackbone", BuildBartSeq2SeqLM,
        /*dynamic_length=*/true, "max_sequence_length"},
+      // The relative position bias saturates at distance 128: any length.
+      {TaskKind::kSeq2SeqLM, "T5Backbone", BuildT5Seq2SeqLM,
+       /*dynamic_length=*/true, ""},
   };
   return all;
 }

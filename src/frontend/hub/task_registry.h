@@ -82,5 +82,6 @@ Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in);
 Result<TaskGraph> BuildLlamaCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildMistralCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildBartSeq2SeqLM(const BuildInput& in);
+Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in);
 
 }  // namespace k2l::hub

@@ -43,6 +43,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterHubLlamaLayers(r));
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
   K2L_RETURN_IF_ERROR(RegisterHubGemmaLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubT5Layers(r));
   return Status::Ok();
 }
 

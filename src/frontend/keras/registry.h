@@ -64,5 +64,7 @@ Status RegisterHubLlamaLayers(Registry& r);
 Status RegisterKerasOps(Registry& r);
 // Keras-Hub's Gemma layers (layers/hub_gemma.cc).
 Status RegisterHubGemmaLayers(Registry& r);
+// Keras-Hub's T5 layers (layers/hub_t5.cc).
+Status RegisterHubT5Layers(Registry& r);
 
 }  // namespace k2l::keras
