@@ -12,10 +12,15 @@ import json
 import keras
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter
 
 import keras2litert
 from harness import assert_builtin_only, run_cli
+from hub_common import (
+    cli_error as _cli_error,
+    keras_out as _keras,
+    randomize,
+    run_signature as _litert,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
@@ -40,12 +45,9 @@ INPUTS = ["decoder_padding_mask", "decoder_token_ids", "encoder_padding_mask",
 
 
 def _randomize(model, seed=0):
-    """Random weights everywhere (norm scales and the relative bias too), so
-    a weight read from the wrong place cannot pass."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        scale = 0.5 if len(w.shape) <= 1 else 0.3
-        w.assign(rng.normal(0.0, scale, w.shape).astype(w.dtype))
+    """Random weights everywhere, the norm scales and the relative bias
+    too."""
+    randomize(model, seed, matrix_scale=0.3)
 
 
 def _t5(gated=True, tied=True, heads=2, activation="relu", key_value_dim=None):
@@ -84,15 +86,6 @@ def _inputs(enc_len, dec_len, batch=2, enc_valid=None, dec_valid=None,
     if dec_valid is not None:
         x["decoder_padding_mask"][:, dec_valid:] = 0
     return x
-
-
-def _litert(path, feeds):
-    interp = Interpreter(model_path=str(path))
-    return interp.get_signature_runner("serving_default")(**feeds)
-
-
-def _keras(model, feeds):
-    return keras.ops.convert_to_numpy(model(feeds))
 
 
 def _convert_preset(task, tmp_path, seed=0):
@@ -307,14 +300,6 @@ def test_encoder_layer_ignores_encoder_arguments(tmp_path):
 
 
 # ---- rejections ---------------------------------------------------------
-
-
-def _cli_error(src, tmp_path):
-    out = tmp_path / "x.tflite"
-    proc = run_cli("convert", src, "-o", out)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert not out.exists()
-    return proc.stderr
 
 
 def _edited_preset(task, tmp_path, **changes):

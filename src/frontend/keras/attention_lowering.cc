@@ -26,6 +26,44 @@ Result<bool> CallFlag(LayerContext& ctx, const std::string& key) {
   return kw[key].get<bool>();
 }
 
+Result<ValueId> CallTensor(LayerContext& ctx, size_t pos,
+                           const std::string& key) {
+  const json& args = ctx.args();
+  if (args.is_array() && pos < args.size() && !args[pos].is_null()) {
+    if (!IsKerasTensor(args[pos])) {
+      return ctx.Invalid("its positional argument " + std::to_string(pos) +
+                             " (" + key + ") is " + args[pos].dump() +
+                             ", not a tensor",
+                         "Pass " + key + " as a tensor, by keyword");
+    }
+    size_t before = 0;
+    for (size_t i = 0; i < pos; ++i) before += IsKerasTensor(args[i]) ? 1 : 0;
+    return ctx.input(before);
+  }
+  return ctx.KwargInput(key);
+}
+
+bool CallGiven(LayerContext& ctx, size_t pos, const std::string& key) {
+  const json& args = ctx.args();
+  const json& kw = ctx.kwargs();
+  return (args.is_array() && pos < args.size() && !args[pos].is_null()) ||
+         (kw.is_object() && kw.contains(key) && !kw[key].is_null()) ||
+         ctx.KwargInputs(key).has_value();
+}
+
+Status RefuseQuantized(LayerContext& ctx) {
+  if (!ctx.Has("dtype")) return Status::Ok();
+  const json& d = ctx.config()["dtype"];
+  if (d.is_object() &&
+      d.value("class_name", "").find("Quantized") != std::string::npos) {
+    return ctx.Invalid(
+        "it is quantized (dtype policy " + d.value("class_name", "") + ")",
+        "Convert the float model, saved before quantize(): "
+        "quantized Keras layers are not converted");
+  }
+  return Status::Ok();
+}
+
 Result<ValueId> AsBoolMask(LayerContext& ctx, ValueId m) {
   if (ctx.value(m).dtype == ir::DType::kBool) return m;
   return ctx.Op(OpKind::kCast, {m}, ir::NoAttrs{}, ir::DType::kBool);

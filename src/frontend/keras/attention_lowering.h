@@ -14,6 +14,18 @@ bool IsKerasTensor(const nlohmann::json& j);
 // A boolean call argument such as return_attention_scores; false if absent.
 Result<bool> CallFlag(LayerContext& ctx, const std::string& key);
 
+// The tensor of call argument `key`, passed at position `pos` or by
+// keyword; kNoValue when absent or None.
+Result<ir::ValueId> CallTensor(LayerContext& ctx, size_t pos,
+                               const std::string& key);
+
+// Whether call argument `key` (at position `pos`) is given, and not None.
+bool CallGiven(LayerContext& ctx, size_t pos, const std::string& key);
+
+// A layer under a quantized dtype policy stores integer weights and scales
+// its converter does not read: refused, naming the policy.
+Status RefuseQuantized(LayerContext& ctx);
+
 // `m` as a bool mask: Keras casts masks to bool, so any non-zero entry keeps
 // its position.
 Result<ir::ValueId> AsBoolMask(LayerContext& ctx, ir::ValueId m);

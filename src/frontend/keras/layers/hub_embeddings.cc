@@ -22,21 +22,6 @@ using ir::OpKind;
 using ir::ValueId;
 using nlohmann::json;
 
-// A quantized dtype policy stores integer weights and scales the layer's
-// converter does not read.
-Status RefuseQuantized(LayerContext& ctx) {
-  if (!ctx.Has("dtype")) return Status::Ok();
-  const json& d = ctx.config()["dtype"];
-  if (d.is_object() &&
-      d.value("class_name", "").find("Quantized") != std::string::npos) {
-    return ctx.Invalid(
-        "it is quantized (dtype policy " + d.value("class_name", "") + ")",
-        "Convert the float model, saved before quantize(): "
-        "quantized Keras layers are not converted");
-  }
-  return Status::Ok();
-}
-
 // The rows [start, start + T) of the position table, where T is the length
 // of axis -2 of `like` ([..., T, F]), as [T, F]. Keras slices with
 // ops.slice, which on JAX (lax.dynamic_slice) clamps the start so that the

@@ -98,33 +98,6 @@ struct T5Block {
   json activation = "relu";
 };
 
-// The tensor of call argument `key`, passed at position `pos` or by
-// keyword; kNoValue when absent or None.
-Result<ValueId> CallTensor(LayerContext& ctx, size_t pos,
-                           const std::string& key) {
-  const json& args = ctx.args();
-  if (args.is_array() && pos < args.size() && !args[pos].is_null()) {
-    if (!IsKerasTensor(args[pos])) {
-      return ctx.Invalid("its positional argument " + std::to_string(pos) +
-                             " (" + key + ") is " + args[pos].dump() +
-                             ", not a tensor",
-                         "Pass " + key + " as a tensor, by keyword");
-    }
-    size_t before = 0;
-    for (size_t i = 0; i < pos; ++i) before += IsKerasTensor(args[i]) ? 1 : 0;
-    return ctx.input(before);
-  }
-  return ctx.KwargInput(key);
-}
-
-bool Given(LayerContext& ctx, size_t pos, const std::string& key) {
-  const json& args = ctx.args();
-  const json& kw = ctx.kwargs();
-  return (args.is_array() && pos < args.size() && !args[pos].is_null()) ||
-         (kw.is_object() && kw.contains(key) && !kw[key].is_null()) ||
-         ctx.KwargInputs(key).has_value();
-}
-
 // call(hidden_states, attention_mask, position_bias, encoder_hidden_states,
 //      encoder_attention_mask, use_causal_mask, self_attention_cache,
 //      self_attention_cache_update_index, cross_attention_cache,
@@ -300,16 +273,7 @@ Result<ValueId> Attend(LayerContext& ctx, const T5Block& b,
 
 Result<T5Block> ReadT5Block(LayerContext& ctx, ValueId x) {
   T5Block b;
-  if (ctx.Has("dtype")) {
-    const json& d = ctx.config()["dtype"];
-    if (d.is_object() &&
-        d.value("class_name", "").find("Quantized") != std::string::npos) {
-      return ctx.Invalid(
-          "it is quantized (dtype policy " + d.value("class_name", "") + ")",
-          "Convert the float model, saved before quantize(): "
-          "quantized Keras layers are not converted");
-    }
-  }
+  K2L_RETURN_IF_ERROR(RefuseQuantized(ctx));
   K2L_ASSIGN_OR_RETURN(b.is_decoder, ctx.Bool("is_decoder"));
   K2L_ASSIGN_OR_RETURN(b.hidden, ctx.Int("hidden_dim"));
   K2L_ASSIGN_OR_RETURN(b.intermediate, ctx.Int("intermediate_dim"));
@@ -352,7 +316,7 @@ Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
       "self_attention_cache", "self_attention_cache_update_index",
       "cross_attention_cache", "cross_attention_cache_update_index"};
   for (size_t i = 0; i < 4; ++i) {
-    if (Given(ctx, 6 + i, caches[i])) {
+    if (CallGiven(ctx, 6 + i, caches[i])) {
       return ctx.Invalid(
           std::string("it is called with ") + caches[i] +
               ": a key/value cache is not supported",

@@ -46,16 +46,7 @@ struct BlockConfig {
 
 Result<BlockConfig> ReadBlockConfig(LayerContext& ctx, ValueId x) {
   BlockConfig c;
-  if (ctx.Has("dtype")) {
-    const json& d = ctx.config()["dtype"];
-    if (d.is_object() &&
-        d.value("class_name", "").find("Quantized") != std::string::npos) {
-      return ctx.Invalid(
-          "it is quantized (dtype policy " + d.value("class_name", "") + ")",
-          "Convert the float model, saved before quantize(): "
-          "quantized Keras layers are not converted");
-    }
-  }
+  K2L_RETURN_IF_ERROR(RefuseQuantized(ctx));
   K2L_ASSIGN_OR_RETURN(c.heads, ctx.Int("num_heads"));
   K2L_ASSIGN_OR_RETURN(c.intermediate, ctx.Int("intermediate_dim"));
   K2L_ASSIGN_OR_RETURN(c.dropout, ctx.FloatOr("dropout", 0.0));
@@ -85,36 +76,11 @@ Result<BlockConfig> ReadBlockConfig(LayerContext& ctx, ValueId x) {
   return c;
 }
 
-// The tensor of call argument `key`, passed by position `pos` or by keyword;
-// kNoValue when absent or None.
-Result<ValueId> CallTensor(LayerContext& ctx, size_t pos,
-                           const std::string& key) {
-  const json& args = ctx.args();
-  if (args.is_array() && pos < args.size() && !args[pos].is_null()) {
-    if (!IsKerasTensor(args[pos])) {
-      return ctx.Invalid("its positional argument " + std::to_string(pos) +
-                             " (" + key + ") is " + args[pos].dump() +
-                             ", not a tensor",
-                         "Pass " + key + " as a tensor, by keyword");
-    }
-    size_t before = 0;
-    for (size_t i = 0; i < pos; ++i) before += IsKerasTensor(args[i]) ? 1 : 0;
-    return ctx.input(before);
-  }
-  return ctx.KwargInput(key);
-}
-
 // A call argument that must be absent (or None): a tensor or a value there
 // is refused with `why` and `fix`.
 Status RefuseArgument(LayerContext& ctx, size_t pos, const std::string& key,
                       const std::string& why, const std::string& fix) {
-  const json& args = ctx.args();
-  const json& kw = ctx.kwargs();
-  const bool given =
-      (args.is_array() && pos < args.size() && !args[pos].is_null()) ||
-      (kw.is_object() && kw.contains(key) && !kw[key].is_null()) ||
-      ctx.KwargInputs(key).has_value();
-  if (!given) return Status::Ok();
+  if (!CallGiven(ctx, pos, key)) return Status::Ok();
   return ctx.Invalid("it is called with " + key + ": " + why, fix);
 }
 
