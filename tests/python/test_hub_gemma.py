@@ -330,18 +330,18 @@ def test_gemma3_rejects(tmp_path, key, value, fragment):
     preset = _saved(_gemma3(num_layers=1), tmp_path)
     _edit_config(preset, **{key: value})
     err = _cli_error(preset, tmp_path)
-    assert "Gemma3Backbone: " + fragment in err, err
+    assert "Gemma3Backbone: the " + fragment in err, err
 
 
 @pytest.mark.parametrize("key,value,fragment", [
     ("sliding_window_size", 0,
-     "GemmaBackbone: hyperparameter 'sliding_window_size' is 0; a sliding "
+     "GemmaBackbone: the hyperparameter 'sliding_window_size' is 0; a sliding "
      "window needs at least one token"),
     ("attention_logit_soft_cap", "big",
-     "GemmaBackbone: hyperparameter 'attention_logit_soft_cap' is \"big\", "
+     "GemmaBackbone: the hyperparameter 'attention_logit_soft_cap' is \"big\", "
      "not a number or null"),
     ("use_post_ffw_norm", "yes",
-     "GemmaBackbone: hyperparameter 'use_post_ffw_norm' is \"yes\", not a "
+     "GemmaBackbone: the hyperparameter 'use_post_ffw_norm' is \"yes\", not a "
      "boolean"),
     # Refused by the block's converter, after the whole graph is known to
     # be convertible.

@@ -47,6 +47,16 @@ Result<double> Hyperparams::FloatOr(const std::string& key,
   return c_[key].get<double>();
 }
 
+Result<bool> Hyperparams::BoolOr(const std::string& key, bool fallback) const {
+  if (!c_.is_object() || !c_.contains(key) || c_[key].is_null()) {
+    return fallback;
+  }
+  if (!c_[key].is_boolean()) {
+    return Bad(key, "is " + c_[key].dump() + ", not a boolean");
+  }
+  return c_[key].get<bool>();
+}
+
 Result<TransformerSizes> ReadTransformerSizes(const Hyperparams& hp) {
   TransformerSizes t;
   K2L_ASSIGN_OR_RETURN(t.vocab, hp.Int("vocabulary_size"));

@@ -17,6 +17,7 @@ class Hyperparams {
   Result<int64_t> Int(const std::string& key) const;
   Result<int64_t> IntOr(const std::string& key, int64_t fallback) const;
   Result<double> FloatOr(const std::string& key, double fallback) const;
+  Result<bool> BoolOr(const std::string& key, bool fallback) const;
   // Requires `value` (of hyperparameter `key`) to be a positive multiple
   // of `divisor_key`'s value, e.g. hidden_dim of num_heads.
   Status RequireMultiple(const std::string& key, int64_t value,

@@ -12,18 +12,6 @@ namespace k2l::hub {
 
 namespace gemma {
 
-Result<bool> BoolOr(const json& config, const std::string& owner,
-                    const std::string& key, bool fallback) {
-  if (!config.contains(key) || config[key].is_null()) return fallback;
-  if (!config[key].is_boolean()) {
-    return Status::Invalid(owner + ": hyperparameter '" + key + "' is " +
-                           config[key].dump() +
-                           ", not a boolean. The preset's config.json is "
-                           "malformed; fix or re-save the preset");
-  }
-  return config[key].get<bool>();
-}
-
 Result<std::optional<double>> OptionalFloat(const json& config,
                                             const std::string& owner,
                                             const std::string& key) {
@@ -31,14 +19,14 @@ Result<std::optional<double>> OptionalFloat(const json& config,
     return std::optional<double>();
   }
   if (!config[key].is_number()) {
-    return Status::Invalid(owner + ": hyperparameter '" + key + "' is " +
+    return Status::Invalid(owner + ": the hyperparameter '" + key + "' is " +
                            config[key].dump() +
                            ", not a number or null. The preset's config.json "
                            "is malformed; fix or re-save the preset");
   }
   double v = config[key].get<double>();
   if (!(v > 0)) {
-    return Status::Invalid(owner + ": hyperparameter '" + key + "' is " +
+    return Status::Invalid(owner + ": the hyperparameter '" + key + "' is " +
                            config[key].dump() +
                            "; a soft cap must be positive. Use a positive "
                            "value or null");
@@ -99,14 +87,14 @@ Result<TaskGraph> BuildGemmaCausalLM(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.0));
   K2L_ASSIGN_OR_RETURN(int64_t window, hp.IntOr("sliding_window_size", 4096));
   const json& c = in.backbone;
-  K2L_ASSIGN_OR_RETURN(bool qnorm, gemma::BoolOr(c, owner, "query_head_dim_normalize", true));
-  K2L_ASSIGN_OR_RETURN(bool post_ffw, gemma::BoolOr(c, owner, "use_post_ffw_norm", false));
-  K2L_ASSIGN_OR_RETURN(bool post_att, gemma::BoolOr(c, owner, "use_post_attention_norm", false));
-  K2L_ASSIGN_OR_RETURN(bool sliding, gemma::BoolOr(c, owner, "use_sliding_window_attention", false));
+  K2L_ASSIGN_OR_RETURN(bool qnorm, hp.BoolOr("query_head_dim_normalize", true));
+  K2L_ASSIGN_OR_RETURN(bool post_ffw, hp.BoolOr("use_post_ffw_norm", false));
+  K2L_ASSIGN_OR_RETURN(bool post_att, hp.BoolOr("use_post_attention_norm", false));
+  K2L_ASSIGN_OR_RETURN(bool sliding, hp.BoolOr("use_sliding_window_attention", false));
   K2L_ASSIGN_OR_RETURN(auto att_cap, gemma::OptionalFloat(c, owner, "attention_logit_soft_cap"));
   K2L_ASSIGN_OR_RETURN(f.final_soft_cap, gemma::OptionalFloat(c, owner, "final_logit_soft_cap"));
   if (sliding && window < 1) {
-    return Status::Invalid(owner + ": hyperparameter 'sliding_window_size' is " +
+    return Status::Invalid(owner + ": the hyperparameter 'sliding_window_size' is " +
                            std::to_string(window) +
                            "; a sliding window needs at least one token. Use "
                            "a positive window");

@@ -15,17 +15,17 @@ Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in) {
   const json& c = in.backbone;
   auto refuse = [&](const std::string& key, const std::string& what,
                     const std::string& fix) {
-    return Status::Invalid(owner + ": hyperparameter '" + key + "' is " +
+    return Status::Invalid(owner + ": the hyperparameter '" + key + "' is " +
                            c[key].dump() + ": " + what + ". " + fix);
   };
   if (c.contains("vision_encoder") && !c["vision_encoder"].is_null()) {
     return Status::Invalid(
-        owner + ": hyperparameter 'vision_encoder' is set: keras2litert "
+        owner + ": the hyperparameter 'vision_encoder' is set: keras2litert "
         "exports Gemma 3 text only. Export a text-only preset "
         "(vision_encoder=None)");
   }
   K2L_ASSIGN_OR_RETURN(bool embedding_model,
-                       gemma::BoolOr(c, owner, "is_embedding_model", false));
+                       hp.BoolOr("is_embedding_model", false));
   if (embedding_model) {
     return refuse("is_embedding_model",
                   "an embedding model's pooled outputs are not a CausalLM's "
@@ -33,7 +33,7 @@ Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in) {
                   "Export a CausalLM preset with is_embedding_model=False");
   }
   K2L_ASSIGN_OR_RETURN(bool bidir,
-                       gemma::BoolOr(c, owner, "use_bidirectional_attention", false));
+                       hp.BoolOr("use_bidirectional_attention", false));
   if (bidir) {
     return refuse("use_bidirectional_attention",
                   "bidirectional attention is not supported, only the causal "
@@ -58,11 +58,11 @@ Result<TaskGraph> BuildGemma3CausalLM(const BuildInput& in) {
                        hp.FloatOr("local_rope_scaling_factor", 1.0));
   K2L_ASSIGN_OR_RETURN(double global_scale,
                        hp.FloatOr("global_rope_scaling_factor", 1.0));
-  K2L_ASSIGN_OR_RETURN(bool qnorm, gemma::BoolOr(c, owner, "query_head_dim_normalize", true));
-  K2L_ASSIGN_OR_RETURN(bool qk_norm, gemma::BoolOr(c, owner, "use_query_key_norm", true));
-  K2L_ASSIGN_OR_RETURN(bool post_ffw, gemma::BoolOr(c, owner, "use_post_ffw_norm", false));
-  K2L_ASSIGN_OR_RETURN(bool post_att, gemma::BoolOr(c, owner, "use_post_attention_norm", false));
-  K2L_ASSIGN_OR_RETURN(bool sliding, gemma::BoolOr(c, owner, "use_sliding_window_attention", false));
+  K2L_ASSIGN_OR_RETURN(bool qnorm, hp.BoolOr("query_head_dim_normalize", true));
+  K2L_ASSIGN_OR_RETURN(bool qk_norm, hp.BoolOr("use_query_key_norm", true));
+  K2L_ASSIGN_OR_RETURN(bool post_ffw, hp.BoolOr("use_post_ffw_norm", false));
+  K2L_ASSIGN_OR_RETURN(bool post_att, hp.BoolOr("use_post_attention_norm", false));
+  K2L_ASSIGN_OR_RETURN(bool sliding, hp.BoolOr("use_sliding_window_attention", false));
   K2L_ASSIGN_OR_RETURN(auto att_cap, gemma::OptionalFloat(c, owner, "attention_logit_soft_cap"));
   K2L_ASSIGN_OR_RETURN(f.final_soft_cap, gemma::OptionalFloat(c, owner, "final_logit_soft_cap"));
   if (sliding && window < 1) {

@@ -13,9 +13,6 @@
 
 namespace k2l::hub::gemma {
 
-// A boolean hyperparameter, `fallback` when absent or null.
-Result<bool> BoolOr(const json& config, const std::string& owner,
-                    const std::string& key, bool fallback);
 // A float hyperparameter that may be null (nullopt when absent or null).
 Result<std::optional<double>> OptionalFloat(const json& config,
                                             const std::string& owner,

@@ -37,12 +37,7 @@ Result<TaskGraph> BuildLlamaCausalLM(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(double wavelength,
                        hp.FloatOr("rope_max_wavelength", 10000));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0));
-  const json& tie = in.backbone.value("tie_word_embeddings", json(false));
-  if (!tie.is_boolean()) {
-    return Status::Invalid(owner + ": the hyperparameter 'tie_word_embeddings' "
-                           "is " + tie.dump() + ", not a boolean");
-  }
-  m.tie_weights = tie.get<bool>();
+  K2L_ASSIGN_OR_RETURN(m.tie_weights, hp.BoolOr("tie_word_embeddings", false));
   if (heads == 0 || m.hidden % heads != 0) {
     return Status::Invalid(owner + ": hidden_dim " + std::to_string(m.hidden) +
                            " is not a multiple of num_query_heads " +

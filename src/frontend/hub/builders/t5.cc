@@ -17,22 +17,6 @@
 
 namespace k2l::hub {
 
-namespace {
-
-Result<bool> BoolOr(const json& config, const std::string& owner,
-                    const std::string& key, bool fallback) {
-  if (!config.contains(key) || config[key].is_null()) return fallback;
-  if (!config[key].is_boolean()) {
-    return Status::Invalid(owner + ": the hyperparameter '" + key + "' is " +
-                           config[key].dump() +
-                           ", not a boolean. The preset's config.json is "
-                           "malformed; fix or re-save the preset");
-  }
-  return config[key].get<bool>();
-}
-
-}  // namespace
-
 Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
   const std::string owner = "T5Backbone";
   K2L_RETURN_IF_ERROR(RequireKnownHyperparams(
@@ -49,10 +33,8 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(int64_t inter, hp.Int("intermediate_dim"));
   K2L_ASSIGN_OR_RETURN(double dropout, hp.FloatOr("dropout", 0.1));
   K2L_ASSIGN_OR_RETURN(double epsilon, hp.FloatOr("layer_norm_epsilon", 1e-6));
-  K2L_ASSIGN_OR_RETURN(
-      bool gated, BoolOr(in.backbone, owner, "use_gated_activation", true));
-  K2L_ASSIGN_OR_RETURN(
-      bool tie, BoolOr(in.backbone, owner, "tie_embedding_weights", true));
+  K2L_ASSIGN_OR_RETURN(bool gated, hp.BoolOr("use_gated_activation", true));
+  K2L_ASSIGN_OR_RETURN(bool tie, hp.BoolOr("tie_embedding_weights", true));
   // key_value_dim or hidden_dim // num_heads, as T5Backbone passes it.
   int64_t head_dim = 0;
   const json& kv = in.backbone.value("key_value_dim", json());
