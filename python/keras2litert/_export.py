@@ -26,8 +26,9 @@ _NOT_YET = {
 }
 _LENGTHS = ("sequence_length", "encoder_sequence_length",
             "decoder_sequence_length")
+_HUB_OPTIONS = _LENGTHS + ("image_size", "include_preprocessing")
 _ACCEPTED = ("input_signature", "verbose", "dump_ir",
-             "allow_custom_ops") + _LENGTHS
+             "allow_custom_ops") + _HUB_OPTIONS
 
 
 @dataclasses.dataclass
@@ -144,6 +145,19 @@ def _check_options(options: dict) -> None:
                     f"{key} must be a positive int (or None for the "
                     f"preset's own), and got {value!r}"
                 )
+        elif key == "image_size":
+            if value is not None and _image_size(value) is None:
+                raise ValueError(
+                    "image_size must be a positive int or a (height, width) "
+                    f"pair of them (or None for the preset's own), and got "
+                    f"{value!r}"
+                )
+        elif key == "include_preprocessing":
+            if value is not None and not isinstance(value, bool):
+                raise ValueError(
+                    "include_preprocessing must be True or False (or None "
+                    f"for the default, True), and got {value!r}"
+                )
         elif key != "dump_ir":
             raise ValueError(
                 f"unknown option {key!r}. export() accepts "
@@ -152,6 +166,20 @@ def _check_options(options: dict) -> None:
                 + ", ".join(sorted(_NOT_YET))
                 + " are not implemented yet"
             )
+
+
+def _image_size(value: Any):
+    """(height, width) from an int or a pair of positive ints, else None."""
+    def ok(v):
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+    if ok(value):
+        return (value, value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(
+        ok(v) for v in value
+    ):
+        return (value[0], value[1])
+    return None
 
 
 def _is_path(x: Any) -> bool:
@@ -270,7 +298,12 @@ def export(
             `encoder_sequence_length` and `decoder_sequence_length`
             (`sequence_length` is then an alias of the decoder's, as in
             keras-hub); unset, each comes from the preprocessor, else is
-            dynamic where the architecture allows, else 128. The
+            dynamic where the architecture allows, else 128. For Keras-Hub
+            vision tasks: `image_size` (an int or (height, width); unset,
+            the image converter's, else the backbone's image_shape, else
+            224/512/256 for classifiers/detectors/segmenters) and
+            `include_preprocessing` (default True: the image converter's
+            rescaling is in the graph, so the model takes raw pixels). The
             `tf.lite.TFLiteConverter` quantization options are recognized
             and refused: quantization is not implemented yet.
 
@@ -306,7 +339,9 @@ def export(
         bar = _ProgressBar(sys.stderr)
 
     try:
-        lengths = {k: options.get(k) for k in _LENGTHS}
+        lengths = {k: options.get(k) for k in _HUB_OPTIONS}
+        if lengths["image_size"] is not None:
+            lengths["image_size"] = _image_size(lengths["image_size"])
         if _is_path(model_or_path):
             source = os.fsdecode(model_or_path)
             report = _core.export_path(source, out, entries, bar, dump_ir,
@@ -326,10 +361,9 @@ def export(
             for key, value in lengths.items():
                 if value is not None:
                     raise ValueError(
-                        f"{key} applies to Keras-Hub text tasks and presets. "
-                        "For a Keras model, fix the length with "
-                        "input_signature=[keras.InputSpec(shape=(None, "
-                        "LENGTH))]"
+                        f"{key} applies to Keras-Hub tasks and presets. "
+                        "For a Keras model, fix its input shapes with "
+                        "input_signature=[keras.InputSpec(shape=...)]"
                     )
             data, name = _live_model_bytes(model_or_path)
             try:

@@ -154,14 +154,16 @@ Status RefuseHubOptions(const std::string& source, const hub::HubOptions& h) {
   const std::pair<const char*, bool> given[] = {
       {"sequence_length", h.sequence_length.has_value()},
       {"encoder_sequence_length", h.encoder_sequence_length.has_value()},
-      {"decoder_sequence_length", h.decoder_sequence_length.has_value()}};
+      {"decoder_sequence_length", h.decoder_sequence_length.has_value()},
+      {"image_size", h.image_size.has_value()},
+      {"include_preprocessing", h.include_preprocessing.has_value()}};
   for (const auto& [key, set] : given) {
     if (!set) continue;
     return Status::Invalid(
-        std::string(key) + " applies to Keras-Hub text tasks (a preset "
-        "folder), but '" + source + "' is a Keras model, whose input shapes "
-        "come from the model. Fix a shape with --input-shape (input_signature "
-        "in Python) instead");
+        std::string(key) + " applies to Keras-Hub tasks (a preset folder), "
+        "but '" + source + "' is a Keras model, whose input shapes come from "
+        "the model. Fix a shape with --input-shape (input_signature in "
+        "Python) instead");
   }
   return Status::Ok();
 }

@@ -23,6 +23,26 @@ int Fail(const k2l::Status& s) {
 }
 
 
+// Parses --image-size: `N` (square) or `HxW`, positive.
+k2l::Result<std::pair<int64_t, int64_t>> ParseImageSize(
+    const std::string& spec) {
+  auto number = [](const std::string& s) -> std::optional<int64_t> {
+    if (s.empty() || s.size() > 9 ||
+        s.find_first_not_of("0123456789") != std::string::npos) {
+      return std::nullopt;
+    }
+    return std::stoll(s);
+  };
+  const size_t x = spec.find_first_of("xX");
+  auto h = number(spec.substr(0, x));
+  auto w = x == std::string::npos ? h : number(spec.substr(x + 1));
+  if (!h || !w) {
+    return k2l::Status::Invalid("--image-size '" + spec +
+                                "' is not N or HxW (e.g. 224 or 160x200)");
+  }
+  return std::pair{*h, *w};
+}
+
 // Parses `NAME=D0,D1,...` (or `D0,D1,...` for the only input), with `?` or
 // `-1` (or `None`) for a dynamic dimension.
 k2l::Result<k2l::InputSpec> ParseInputShape(const std::string& spec) {
@@ -94,6 +114,16 @@ int main(int argc, char** argv) {
                       "preprocessor's, else dynamic where the architecture "
                       "allows, else 128); for a Seq2SeqLM, an alias of "
                       "--decoder-sequence-length");
+  std::string image_size;
+  bool no_preprocessing = false;
+  convert->add_option("--image-size", image_size,
+                      "Keras-Hub vision tasks: N or HxW (default: the image "
+                      "converter's, else the backbone's image_shape, else "
+                      "224/512/256 for classifiers/detectors/segmenters)");
+  convert->add_flag("--no-preprocessing", no_preprocessing,
+                    "Keras-Hub vision tasks: leave the image converter's "
+                    "rescaling out of the graph (default: in, so the model "
+                    "takes raw pixels)");
   convert->add_option("--encoder-sequence-length", encoder_sequence_length,
                       "Keras-Hub Seq2SeqLM tasks: the encoder's token length "
                       "(default as for --sequence-length)");
@@ -163,6 +193,12 @@ int main(int argc, char** argv) {
     if (convert->count("--sequence-length") > 0) {
       options.hub.sequence_length = sequence_length;
     }
+    if (convert->count("--image-size") > 0) {
+      auto size = ParseImageSize(image_size);
+      if (!size.ok()) return Fail(size.status());
+      options.hub.image_size = *size;
+    }
+    if (no_preprocessing) options.hub.include_preprocessing = false;
     if (convert->count("--encoder-sequence-length") > 0) {
       options.hub.encoder_sequence_length = encoder_sequence_length;
     }

@@ -188,6 +188,11 @@ WrittenOptions TransposeOpt(FBB& f, const Graph&, const Op&) {
 WrittenOptions PadOpt(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::PadOptions, fb::PadOptionsBuilder(f).Finish());
 }
+
+WrittenOptions PadV2Opt(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::PadV2Options,
+             fb::PadV2OptionsBuilder(f).Finish());
+}
 WrittenOptions SliceOpt(FBB& f, const Graph&, const Op&) {
   return Opt(fb::BuiltinOptions::SliceOptions,
              fb::SliceOptionsBuilder(f).Finish());
@@ -400,6 +405,7 @@ const OpTableEntry kTable[] = {
     K2L_ROW(Transpose, TRANSPOSE, "1.6.0", V1, TransposeOpt)
     K2L_ROW(Concatenation, CONCATENATION, "1.5.0", V1, Concatenation)
     K2L_ROW(Pad, PAD, "1.5.0", V1, PadOpt)
+    K2L_ROW(PadV2, PADV2, "1.9.0", V1, PadV2Opt)
     K2L_ROW(Slice, SLICE, "1.14.0", V1, SliceOpt)
     K2L_ROW(StridedSlice, STRIDED_SLICE, "1.6.0", V1, StridedSlice)
     K2L_ROW(Gather, GATHER, "1.6.0", V1, Gather)

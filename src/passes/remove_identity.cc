@@ -43,7 +43,8 @@ ir::ValueId PassThrough(const ir::Graph& g, const ir::Op& op) {
       }
       return in;
     }
-    case ir::OpKind::kPad: {
+    case ir::OpKind::kPad:
+    case ir::OpKind::kPadV2: {
       auto pads = ir::infer::ConstInts(g, op.inputs[1]);
       if (!pads) return ir::kNoValue;
       for (int64_t p : *pads) {

@@ -59,6 +59,8 @@ struct PyHub {
   std::vector<std::string> task_ancestors;
   std::optional<int64_t> encoder_sequence_length;
   std::optional<int64_t> decoder_sequence_length;
+  std::optional<std::pair<int64_t, int64_t>> image_size;
+  std::optional<bool> include_preprocessing;
 };
 
 k2l::ExportOptions MakeOptions(const std::vector<PySpec>& specs,
@@ -67,6 +69,8 @@ k2l::ExportOptions MakeOptions(const std::vector<PySpec>& specs,
   o.hub.sequence_length = hub.sequence_length;
   o.hub.encoder_sequence_length = hub.encoder_sequence_length;
   o.hub.decoder_sequence_length = hub.decoder_sequence_length;
+  o.hub.image_size = hub.image_size;
+  o.hub.include_preprocessing = hub.include_preprocessing;
   o.hub.task_ancestors = hub.task_ancestors;
   for (const auto& [name, dtype, shape] : specs) {
     k2l::InputSpec s;
@@ -304,10 +308,13 @@ PYBIND11_MODULE(_core, m) {
          const py::object& dump_ir, std::optional<int64_t> sequence_length,
          const std::vector<std::string>& task_ancestors,
          std::optional<int64_t> encoder_sequence_length,
-         std::optional<int64_t> decoder_sequence_length) {
+         std::optional<int64_t> decoder_sequence_length,
+         std::optional<std::pair<int64_t, int64_t>> image_size,
+         std::optional<bool> include_preprocessing) {
         return RunExport(output, specs,
                          {sequence_length, task_ancestors,
-                          encoder_sequence_length, decoder_sequence_length},
+                          encoder_sequence_length, decoder_sequence_length,
+                          image_size, include_preprocessing},
                          progress, dump_ir,
                          [&](const k2l::ExportOptions& o) {
                            return k2l::ExportLiteRT(source, output, o);
@@ -318,7 +325,9 @@ PYBIND11_MODULE(_core, m) {
       py::arg("sequence_length") = py::none(),
       py::arg("task_ancestors") = std::vector<std::string>(),
       py::arg("encoder_sequence_length") = py::none(),
-      py::arg("decoder_sequence_length") = py::none());
+      py::arg("decoder_sequence_length") = py::none(),
+      py::arg("image_size") = py::none(),
+      py::arg("include_preprocessing") = py::none());
   m.def(
       "export_bytes",
       [](const py::buffer& data, const std::string& name,

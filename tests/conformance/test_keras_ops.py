@@ -39,6 +39,10 @@ CASES = {
     "take": lambda x: ops.take(x, [0, 2, -1], axis=1),
     "cast_roundtrip": lambda x: ops.cast(ops.cast(ops.multiply(x, 10.0), "int32"),
                                          "float32"),
+    "pad_zeros": lambda x: ops.pad(x, [[0, 0], [1, 2], [0, 1]]),
+    "pad_constant": lambda x: ops.pad(x, [[0, 0], [2, 0], [1, 1]],
+                                      constant_values=-3.5),
+    "pad_one_pair": lambda x: ops.pad(x, [[1, 1]], constant_values=0.25),
 }
 
 
@@ -59,6 +63,17 @@ def test_ops_add_is_not_the_add_layer(tmp_path):
     taken for a one-input Add layer (which would be the identity)."""
     model = _model(lambda x: ops.add(x, 1.0))
     check_model(model, tmp_path, formats=("keras",))
+
+
+def test_pad_modes_other_than_constant_are_refused(tmp_path):
+    model = _model(lambda x: ops.pad(x, [[0, 0], [1, 1], [0, 0]],
+                                     mode="reflect"))
+    model.save(tmp_path / "m.keras")
+    proc = run_cli("convert", tmp_path / "m.keras", "-o", tmp_path / "o.tflite")
+    assert proc.returncode == 2
+    assert "(Pad): mode='reflect' is not supported. Supported values are " \
+        "'constant'" in proc.stderr, proc.stderr
+    assert not (tmp_path / "o.tflite").exists()
 
 
 def test_unsupported_op_is_named(tmp_path):

@@ -438,7 +438,7 @@ def test_rejects_keras_hub_models_that_are_not_tasks(tmp_path):
 def test_sequence_length_is_for_hub_tasks(tmp_path):
     """sequence_length on a plain Keras model points to input_signature."""
     _assert_rejected(tmp_path, _dense_model(),
-                     "sequence_length applies to Keras-Hub text tasks",
+                     "sequence_length applies to Keras-Hub tasks",
                      sequence_length=16)
     _assert_rejected(tmp_path, _dense_model(),
                      "sequence_length must be a positive int",

@@ -227,12 +227,12 @@ def test_rejects_lengths_for_a_plain_keras_model(tmp_path):
     x = keras.Input((None,), dtype="int32", name="ids")
     model = keras.Model(x, keras.layers.Embedding(10, 4)(x))
     with pytest.raises(ValueError, match="encoder_sequence_length applies to "
-                       "Keras-Hub text tasks"):
+                       "Keras-Hub tasks"):
         keras2litert.export(model, tmp_path / "y.tflite", verbose=False,
                             encoder_sequence_length=8)
     src = tmp_path / "m.keras"
     model.save(src)
     err = _cli_error(src, tmp_path, "--sequence-length", "8")
-    assert ("sequence_length applies to Keras-Hub text tasks (a preset "
+    assert ("sequence_length applies to Keras-Hub tasks (a preset "
             "folder), but") in err
     assert "--input-shape" in err

@@ -56,15 +56,17 @@ json GraphBuilder::Call(const std::string& class_name, const std::string& name,
 
 json GraphBuilder::CallOp(const std::string& module,
                           const std::string& class_name,
-                          const std::string& name, json args) {
+                          const std::string& name, json args, json config,
+                          json kwargs) {
+  config["name"] = name;
   layers_.push_back({{"module", module},
                      {"class_name", class_name},
                      {"registered_name", class_name},
                      {"name", name},
-                     {"config", {{"name", name}}},
+                     {"config", std::move(config)},
                      {"inbound_nodes",
                       json::array({{{"args", std::move(args)},
-                                    {"kwargs", json::object()}}})}});
+                                    {"kwargs", std::move(kwargs)}}})}});
   return Tensor(name);
 }
 

@@ -29,9 +29,11 @@ class GraphBuilder {
   json Call(const std::string& class_name, const std::string& name,
             json config, json args, json kwargs = json::object(),
             const std::string& registered_name = "");
-  // A keras.ops call (e.g. "GetItem" of keras.src.ops.numpy).
+  // A keras.ops call (e.g. "GetItem" of keras.src.ops.numpy), with the
+  // op's own config (e.g. Pad's pad_width) and keyword arguments.
   json CallOp(const std::string& module, const std::string& class_name,
-              const std::string& name, json args);
+              const std::string& name, json args,
+              json config = json::object(), json kwargs = json::object());
   // Calls an added layer again (weights shared), as a new node.
   json CallAgain(const std::string& name, json args,
                  json kwargs = json::object());

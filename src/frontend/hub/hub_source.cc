@@ -126,6 +126,85 @@ UserLength Argument(const std::string& key, std::optional<int64_t> v) {
   return {v, "the " + key + " argument"};
 }
 
+// The image converter's config in preprocessor.json, or null.
+const json* ImageConverter(const std::optional<json>& preprocessor) {
+  // Member lookups by reference: the pointer stays inside `preprocessor`.
+  auto member = [](const json* j, const char* key) -> const json* {
+    if (j == nullptr || !j->is_object()) return nullptr;
+    auto it = j->find(key);
+    return it != j->end() && it->is_object() ? &*it : nullptr;
+  };
+  if (!preprocessor) return nullptr;
+  return member(member(member(&*preprocessor, "config"), "image_converter"),
+                "config");
+}
+
+// A [height, width] pair of positive ints in `j` (or its first two
+// entries), else nullopt.
+std::optional<std::pair<int64_t, int64_t>> SizePair(const json& j) {
+  if (!j.is_array() || j.size() < 2 || !j[0].is_number_integer() ||
+      !j[1].is_number_integer() || j[0].get<int64_t>() < 1 ||
+      j[1].get<int64_t>() < 1) {
+    return std::nullopt;
+  }
+  return std::pair{j[0].get<int64_t>(), j[1].get<int64_t>()};
+}
+
+// A vision task's image size, channels and preprocessing from the user's
+// options and the preset, into `in`; returns the summary's text for them.
+Result<std::string> ResolveImage(TaskKind kind, const std::string& task_class,
+                                 const HubOptions& o,
+                                 const std::optional<json>& preprocessor,
+                                 const json& backbone, BuildInput& in) {
+  for (const auto& [key, v] :
+       {std::pair{"sequence_length", o.sequence_length},
+        std::pair{"encoder_sequence_length", o.encoder_sequence_length},
+        std::pair{"decoder_sequence_length", o.decoder_sequence_length}}) {
+    if (v) {
+      return Status::Invalid(
+          std::string(key) + " applies to text tasks, but '" + task_class +
+          "' is an " + std::string(TaskKindName(kind)) +
+          ", which takes images. Pass image_size instead");
+    }
+  }
+  K2L_ASSIGN_OR_RETURN(ResolvedImageSize size,
+                       ResolveImageSize(o.image_size, preprocessor, backbone,
+                                        DefaultImageSize(kind)));
+  in.image_height = size.height;
+  in.image_width = size.width;
+  const json& shape = backbone.value("image_shape", json());
+  if (shape.is_array() && !shape.empty() && shape.back().is_number_integer()) {
+    in.channels = shape.back().get<int64_t>();
+    if (in.channels < 1) {
+      return Status::Invalid(
+          task_class + ": the backbone's image_shape " + shape.dump() +
+          " has no channels. The preset's config.json is malformed; save it "
+          "again with save_to_preset()");
+    }
+  }
+  std::string text = "image_size " + std::to_string(size.height) + "x" +
+                     std::to_string(size.width) + " (" + size.source +
+                     "), " + std::to_string(in.channels) + " channels; ";
+  const json* conv = ImageConverter(preprocessor);
+  const bool rescales =
+      conv != nullptr && (!conv->value("scale", json()).is_null() ||
+                          !conv->value("offset", json()).is_null());
+  if (!o.include_preprocessing.value_or(true)) {
+    text += "preprocessing left out (include_preprocessing is false): feed "
+            "images already rescaled as the backbone expects";
+  } else if (!rescales) {
+    text += "no preprocessing: the preset's image converter does not "
+            "rescale, so feed images as the backbone expects";
+  } else {
+    in.rescaling = {{"scale", conv->value("scale", json())},
+                    {"offset", conv->value("offset", json())}};
+    text += "the image converter's rescaling (x * scale + offset) is in the "
+            "graph: feed raw pixels at " + std::to_string(size.height) + "x" +
+            std::to_string(size.width) + " (resizing is not in the graph)";
+  }
+  return text;
+}
+
 // The lengths of a task of `kind` from the user's options and the preset,
 // into `in`; returns the summary's text for them.
 Result<std::string> ResolveLengths(TaskKind kind, const std::string& task_class,
@@ -133,6 +212,16 @@ Result<std::string> ResolveLengths(TaskKind kind, const std::string& task_class,
                                    const std::optional<json>& preprocessor,
                                    const Architecture& arch, int64_t max_len,
                                    BuildInput& in) {
+  if (o.image_size || o.include_preprocessing) {
+    return Status::Invalid(
+        std::string(o.image_size ? "image_size" : "include_preprocessing") +
+        " applies to vision tasks, but '" + task_class + "' is a " +
+        std::string(TaskKindName(kind)) + ", which takes tokens. Pass " +
+        (kind == TaskKind::kSeq2SeqLM
+             ? "encoder_sequence_length and decoder_sequence_length"
+             : "sequence_length") +
+        " instead");
+  }
   if (kind != TaskKind::kSeq2SeqLM) {
     for (const auto& [key, v] :
          {std::pair{"encoder_sequence_length", o.encoder_sequence_length},
@@ -191,6 +280,35 @@ Result<std::string> ResolveLengths(TaskKind kind, const std::string& task_class,
 
 }  // namespace
 
+Result<ResolvedImageSize> ResolveImageSize(
+    std::optional<std::pair<int64_t, int64_t>> user,
+    const std::optional<json>& preprocessor, const json& backbone,
+    int64_t fallback) {
+  if (user) {
+    if (user->first < 1 || user->second < 1) {
+      return Status::Invalid(
+          "image_size " + std::to_string(user->first) + "x" +
+          std::to_string(user->second) +
+          " is not a positive size. Give a height and width of 1 or more");
+    }
+    return ResolvedImageSize{user->first, user->second,
+                             "the image_size argument"};
+  }
+  if (const json* conv = ImageConverter(preprocessor)) {
+    if (auto s = SizePair(conv->value("image_size", json()))) {
+      return ResolvedImageSize{s->first, s->second,
+                               "the image converter in preprocessor.json"};
+    }
+  }
+  if (auto s = SizePair(backbone.value("image_shape", json()))) {
+    return ResolvedImageSize{s->first, s->second,
+                             "the backbone's image_shape"};
+  }
+  return ResolvedImageSize{fallback, fallback,
+                           "the default: no argument, image converter or "
+                           "fixed image_shape gave one"};
+}
+
 Result<HubSource> LoadHubSource(const std::string& dir,
                                 const HubOptions& options) {
   K2L_ASSIGN_OR_RETURN(Preset preset, LoadPreset(dir));
@@ -224,9 +342,15 @@ Result<HubSource> LoadHubSource(const std::string& dir,
     max_len = bcfg[arch->max_length_key].get<int64_t>();
   }
   BuildInput in{bcfg, tcfg};
-  K2L_ASSIGN_OR_RETURN(std::string lengths,
-                       ResolveLengths(kind, task_class, options,
-                                      preset.preprocessor, *arch, max_len, in));
+  std::string lengths;
+  if (IsVisionTask(kind)) {
+    K2L_ASSIGN_OR_RETURN(lengths, ResolveImage(kind, task_class, options,
+                                               preset.preprocessor, bcfg, in));
+  } else {
+    K2L_ASSIGN_OR_RETURN(
+        lengths, ResolveLengths(kind, task_class, options, preset.preprocessor,
+                                *arch, max_len, in));
+  }
   K2L_ASSIGN_OR_RETURN(TaskGraph graph, arch->build(in));
 
   HubSource out;

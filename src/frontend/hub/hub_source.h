@@ -22,6 +22,10 @@ struct HubOptions {
   std::optional<int64_t> sequence_length;
   std::optional<int64_t> encoder_sequence_length;
   std::optional<int64_t> decoder_sequence_length;
+  // Vision tasks: the image size (height, width), and whether the image
+  // converter's rescaling goes into the graph (unset: it does).
+  std::optional<std::pair<int64_t, int64_t>> image_size;
+  std::optional<bool> include_preprocessing;
   // The live task's class hierarchy, nearest first (from the Python
   // facade); empty for a preset on disk.
   std::vector<std::string> task_ancestors;
@@ -34,6 +38,18 @@ struct HubSource {
 
 Result<HubSource> LoadHubSource(const std::string& dir,
                                 const HubOptions& options);
+
+// A vision task's image size, highest priority first: the user's value,
+// the preprocessor's image converter's `image_size` (preprocessor.json),
+// the backbone's `image_shape`, else the task kind's default.
+struct ResolvedImageSize {
+  int64_t height = 0, width = 0;
+  std::string source;
+};
+Result<ResolvedImageSize> ResolveImageSize(
+    std::optional<std::pair<int64_t, int64_t>> user,
+    const std::optional<nlohmann::json>& preprocessor,
+    const nlohmann::json& backbone, int64_t fallback);
 
 // The export parameter `key` ("sequence_length", "encoder_sequence_length"
 // or "decoder_sequence_length") of a text task, highest priority first:

@@ -2,6 +2,8 @@
 
 namespace k2l::hub {
 
+using nlohmann::json;
+
 Status Hyperparams::Bad(const std::string& key, const std::string& want) const {
   return Status::Invalid(owner_ + ": the hyperparameter '" + key + "' " +
                          want + ". The preset's config does not match this "
@@ -55,6 +57,31 @@ Result<bool> Hyperparams::BoolOr(const std::string& key, bool fallback) const {
     return Bad(key, "is " + c_[key].dump() + ", not a boolean");
   }
   return c_[key].get<bool>();
+}
+
+Result<std::vector<int64_t>> Hyperparams::IntList(
+    const std::string& key) const {
+  if (!c_.is_object() || !c_.contains(key)) return Bad(key, "is missing");
+  const json& v = c_[key];
+  std::vector<int64_t> out;
+  if (v.is_array()) {
+    for (const json& e : v) {
+      if (!e.is_number_integer() || e.get<int64_t>() < 0) break;
+      out.push_back(e.get<int64_t>());
+    }
+  }
+  if (!v.is_array() || v.empty() || out.size() != v.size()) {
+    return Bad(key, "is " + v.dump() + ", not a list of non-negative ints");
+  }
+  return out;
+}
+
+Result<std::string> Hyperparams::String(const std::string& key) const {
+  if (!c_.is_object() || !c_.contains(key)) return Bad(key, "is missing");
+  if (!c_[key].is_string()) {
+    return Bad(key, "is " + c_[key].dump() + ", not a string");
+  }
+  return c_[key].get<std::string>();
 }
 
 Result<TransformerSizes> ReadTransformerSizes(const Hyperparams& hp) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -18,6 +19,9 @@ class Hyperparams {
   Result<int64_t> IntOr(const std::string& key, int64_t fallback) const;
   Result<double> FloatOr(const std::string& key, double fallback) const;
   Result<bool> BoolOr(const std::string& key, bool fallback) const;
+  // A list of non-negative ints (at least one).
+  Result<std::vector<int64_t>> IntList(const std::string& key) const;
+  Result<std::string> String(const std::string& key) const;
   // Requires `value` (of hyperparameter `key`) to be a positive multiple
   // of `divisor_key`'s value, e.g. hidden_dim of num_heads.
   Status RequireMultiple(const std::string& key, int64_t value,

@@ -1,5 +1,6 @@
 #include "frontend/hub/task_registry.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
@@ -13,8 +14,30 @@ std::string_view TaskKindName(TaskKind k) {
       return "TextClassifier";
     case TaskKind::kSeq2SeqLM:
       return "Seq2SeqLM";
+    case TaskKind::kImageClassifier:
+      return "ImageClassifier";
+    case TaskKind::kObjectDetector:
+      return "ObjectDetector";
+    case TaskKind::kImageSegmenter:
+      return "ImageSegmenter";
   }
   return "?";
+}
+
+bool IsVisionTask(TaskKind k) {
+  return k == TaskKind::kImageClassifier || k == TaskKind::kObjectDetector ||
+         k == TaskKind::kImageSegmenter;
+}
+
+int64_t DefaultImageSize(TaskKind k) {
+  switch (k) {
+    case TaskKind::kObjectDetector:
+      return 512;
+    case TaskKind::kImageSegmenter:
+      return 256;
+    default:
+      return 224;
+  }
 }
 
 const std::vector<Architecture>& Architectures() {
@@ -47,6 +70,8 @@ const std::vector<Architecture>& Architectures() {
       // The relative position bias saturates at distance 128: any length.
       {TaskKind::kSeq2SeqLM, "T5Backbone", BuildT5Seq2SeqLM,
        /*dynamic_length=*/true, ""},
+      // ResNet v1 and v2, basic and bottleneck blocks, and their _vd forms.
+      {TaskKind::kImageClassifier, "ResNetBackbone", BuildResNetImageClassifier},
   };
   return all;
 }
@@ -64,9 +89,9 @@ const KindName kBases[] = {
     {"CausalLM", TaskKind::kCausalLM},
     {"TextClassifier", TaskKind::kTextClassifier},
     {"Seq2SeqLM", TaskKind::kSeq2SeqLM},
-    {"ImageClassifier", std::nullopt},
-    {"ObjectDetector", std::nullopt},
-    {"ImageSegmenter", std::nullopt},
+    {"ImageClassifier", TaskKind::kImageClassifier},
+    {"ObjectDetector", TaskKind::kObjectDetector},
+    {"ImageSegmenter", TaskKind::kImageSegmenter},
     {"MaskedLM", std::nullopt},
     {"TextEmbedder", std::nullopt},
     {"AudioToText", std::nullopt},
@@ -81,8 +106,28 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// The task kinds with at least one architecture, in registry order, as
+// "A, B and C".
 std::string SupportedTypes() {
-  return "CausalLM, TextClassifier and Seq2SeqLM";
+  std::vector<TaskKind> kinds;
+  for (const Architecture& a : Architectures()) {
+    if (std::find(kinds.begin(), kinds.end(), a.kind) == kinds.end()) {
+      kinds.push_back(a.kind);
+    }
+  }
+  std::string out;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    if (i > 0) out += i + 1 == kinds.size() ? " and " : ", ";
+    out += TaskKindName(kinds[i]);
+  }
+  return out;
+}
+
+bool HasArchitecture(TaskKind k) {
+  for (const Architecture& a : Architectures()) {
+    if (a.kind == k) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -103,15 +148,17 @@ Result<TaskKind> ResolveTaskKind(const std::string& task_class,
       if (EndsWith(task_class, b.base)) found = &b;
     }
   }
-  if (found && found->kind) return *found->kind;
+  if (found && found->kind && HasArchitecture(*found->kind)) {
+    return *found->kind;
+  }
   std::string what = found ? std::string("a ") + found->base + " task"
                            : "not a task type keras2litert knows";
   return Status::Invalid(
       "the Keras-Hub task '" + task_class + "' is " + what +
       ", which keras2litert does not export. Supported task types: " +
       SupportedTypes() +
-      " (vision tasks are planned). Export the backbone's network another "
-      "way, or use a supported task");
+      ". Export the backbone's network another way, or use a supported "
+      "task");
 }
 
 Result<const Architecture*> FindArchitecture(TaskKind kind,

@@ -20,9 +20,20 @@
 
 namespace k2l::hub {
 
-enum class TaskKind { kCausalLM, kTextClassifier, kSeq2SeqLM };
+enum class TaskKind {
+  kCausalLM,
+  kTextClassifier,
+  kSeq2SeqLM,
+  kImageClassifier,
+  kObjectDetector,
+  kImageSegmenter,
+};
 
 std::string_view TaskKindName(TaskKind k);
+bool IsVisionTask(TaskKind k);
+// The image size of a vision task when nothing else gives one: 224 for
+// classifiers, 512 for detectors, 256 for segmenters.
+int64_t DefaultImageSize(TaskKind k);
 
 // The network a builder describes: a Keras Functional config over the
 // task's inputs and named outputs. Its weights come from the backbone file,
@@ -44,6 +55,13 @@ struct BuildInput {
   int64_t sequence_length = -1;
   int64_t encoder_sequence_length = -1;
   int64_t decoder_sequence_length = -1;
+  // A vision task's `images` input, float32 [batch, image_height,
+  // image_width, channels], and the image converter's rescaling to put in
+  // front of the network ({"scale": ..., "offset": ...}; null: none).
+  int64_t image_height = -1;
+  int64_t image_width = -1;
+  int64_t channels = 3;
+  nlohmann::json rescaling;
 };
 
 struct Architecture {
@@ -83,5 +101,6 @@ Result<TaskGraph> BuildLlamaCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildMistralCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildBartSeq2SeqLM(const BuildInput& in);
 Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in);
+Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in);
 
 }  // namespace k2l::hub

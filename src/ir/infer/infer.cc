@@ -131,6 +131,7 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kTranspose:
     case OpKind::kConcatenation:
     case OpKind::kPad:
+    case OpKind::kPadV2:
     case OpKind::kSlice:
     case OpKind::kStridedSlice:
     case OpKind::kGather:

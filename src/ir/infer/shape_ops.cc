@@ -144,9 +144,17 @@ Result<std::vector<OutputType>> Concat(const Graph& g,
 }
 
 Result<std::vector<OutputType>> Pad(const Graph& g,
-                                    const std::vector<ValueId>& in) {
-  K2L_RETURN_IF_ERROR(ExpectInputs(in, 2, 2));
+                                    const std::vector<ValueId>& in,
+                                    bool with_value) {
+  K2L_RETURN_IF_ERROR(ExpectInputs(in, with_value ? 3 : 2, with_value ? 3 : 2));
   const Shape& x = g.value(in[0]).shape;
+  if (with_value) {
+    const Value& v = g.value(in[2]);
+    if (v.dtype != g.value(in[0]).dtype || !v.shape.empty()) {
+      return Status::Invalid(
+          "the padding value must be a scalar of the input's dtype");
+    }
+  }
   K2L_ASSIGN_OR_RETURN(auto p, RequireConst(g, in[1], "the paddings"));
   const Shape& ps = g.value(in[1]).shape;
   if (p.size() != 2 * x.size() || ps.size() != 2 || ps[1] != 2) {
@@ -359,7 +367,9 @@ Result<std::vector<OutputType>> InferShapeOps(const Graph& g, OpKind kind,
     case OpKind::kConcatenation:
       return Concat(g, in, std::get<ConcatAttrs>(attrs));
     case OpKind::kPad:
-      return Pad(g, in);
+      return Pad(g, in, /*with_value=*/false);
+    case OpKind::kPadV2:
+      return Pad(g, in, /*with_value=*/true);
     case OpKind::kSlice:
       return Slice(g, in);
     case OpKind::kStridedSlice:

@@ -175,6 +175,63 @@ Outs Cast(LayerContext& ctx) {
   return std::vector<ValueId>{y};
 }
 
+// ops.pad(x, pad_width, mode="constant", constant_values=None): PAD when
+// the border is zeros, PADV2 for another constant (e.g. -inf before a max
+// pool). pad_width holds one [before, after] pair per axis, or one pair for
+// all of them.
+Outs PadOp(LayerContext& ctx) {
+  K2L_ASSIGN_OR_RETURN(ValueId x, ctx.Arg(0));
+  K2L_ASSIGN_OR_RETURN(std::string mode,
+                       ctx.Choice("mode", {"constant"}, "constant"));
+  (void)mode;
+  const size_t rank = ctx.rank(x);
+  const nlohmann::json& pw = ctx.config().value("pad_width", nlohmann::json());
+  auto bad = [&]() {
+    return ctx.Invalid("its pad_width is " + pw.dump() + ", not one [before, "
+                       "after] pair per axis of its rank-" +
+                           std::to_string(rank) + " input",
+                       "Give one non-negative pair per axis, or one pair "
+                       "for all axes");
+  };
+  if (!pw.is_array() || (pw.size() != 1 && pw.size() != rank)) return bad();
+  std::vector<int32_t> pads;
+  for (size_t i = 0; i < rank; ++i) {
+    const nlohmann::json& p = pw[pw.size() == 1 ? 0 : i];
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer() ||
+        !p[1].is_number_integer() || p[0].get<int64_t>() < 0 ||
+        p[1].get<int64_t>() < 0) {
+      return bad();
+    }
+    pads.push_back(p[0].get<int32_t>());
+    pads.push_back(p[1].get<int32_t>());
+  }
+  nlohmann::json value;
+  const nlohmann::json& kw = ctx.kwargs();
+  if (kw.is_object() && kw.contains("constant_values")) {
+    value = kw["constant_values"];
+  } else if (ctx.args().is_array() && ctx.args().size() > 1) {
+    value = ctx.args()[1];
+  }
+  const ValueId paddings =
+      ctx.ConstInts(pads, {static_cast<int64_t>(rank), 2});
+  if (value.is_null() || (value.is_number() && value.get<double>() == 0.0)) {
+    K2L_ASSIGN_OR_RETURN(ValueId y, ctx.Op(OpKind::kPad, {x, paddings}));
+    return std::vector<ValueId>{y};
+  }
+  if (!value.is_number() || ctx.value(x).dtype != ir::DType::kFloat32) {
+    return ctx.Invalid("it pads a " +
+                           std::string(ir::DTypeName(ctx.value(x).dtype)) +
+                           " tensor with " + value.dump(),
+                       "Pad float32 tensors with a number (or zeros)");
+  }
+  K2L_ASSIGN_OR_RETURN(
+      ValueId y,
+      ctx.Op(OpKind::kPadV2,
+             {x, paddings, ctx.ConstFloat(static_cast<float>(
+                               value.get<double>()))}));
+  return std::vector<ValueId>{y};
+}
+
 Outs Where(LayerContext& ctx) {
   if (ctx.num_args() != 3) {
     return {
@@ -490,6 +547,7 @@ Status RegisterKerasOps(Registry& r) {
       {"Concatenate", Concatenate, "CONCATENATION"},
       {"Cast", Cast, "CAST"},
       {"Where", Where, "SELECT_V2"},
+      {"Pad", PadOp, "PAD, or PADV2 for a non-zero constant"},
       {"Take", Take, "GATHER"},
       {"Split", Split, "SPLIT, or SLICE per piece at explicit indices"},
       {"GetItem", GetItem, "STRIDED_SLICE, EXPAND_DIMS"},

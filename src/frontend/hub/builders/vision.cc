@@ -1,0 +1,59 @@
+#include "frontend/hub/builders/vision.h"
+
+#include "frontend/hub/hyperparams.h"
+
+namespace k2l::hub {
+
+ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in) {
+  ImageInput r;
+  r.images = g.Input("images", "float32",
+                     {in.image_height, in.image_width, in.channels});
+  r.x = r.images;
+  if (in.rescaling.is_object()) {
+    json scale = in.rescaling.value("scale", json());
+    json offset = in.rescaling.value("offset", json());
+    r.x = g.Call("Rescaling", "image_converter_rescaling",
+                 {{"scale", scale.is_null() ? json(1.0) : scale},
+                  {"offset", offset.is_null() ? json(0.0) : offset}},
+                 json::array({r.x}));
+  }
+  return r;
+}
+
+Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
+                                      const std::string& backbone_name) {
+  Hyperparams task(in.task, "ImageClassifier");
+  K2L_ASSIGN_OR_RETURN(int64_t classes, task.Int("num_classes"));
+  K2L_ASSIGN_OR_RETURN(double dropout, task.FloatOr("dropout", 0.0));
+  const json& pooling = in.task.value("pooling", json("avg"));
+  if (pooling != "avg" && pooling != "max") {
+    return Status::Invalid(
+        "ImageClassifier: the task's pooling is " + pooling.dump() +
+        ", not \"avg\" or \"max\". The preset's task.json is malformed; save "
+        "it again with save_to_preset()");
+  }
+  json activation = in.task.value("activation", json(nullptr));
+  const bool raw = activation.is_null() || activation == "linear";
+  if (activation.is_null()) activation = "linear";
+
+  GraphBuilder t(NameOr(in.task, "image_classifier"));
+  ImageInput image = AddImageInput(t, in);
+  json x = t.CallModel(std::move(backbone), json::array({image.x}));
+  x = t.Call(pooling == "avg" ? "GlobalAveragePooling2D"
+                              : "GlobalMaxPooling2D",
+             "pooler", {{"data_format", "channels_last"}, {"keepdims", false}},
+             json::array({x}));
+  x = t.Call("Dropout", "output_dropout", {{"rate", dropout}},
+             json::array({x}), {{"training", false}});
+  x = t.Call("Dense", "predictions",
+             {{"units", classes}, {"activation", activation}, {"use_bias", true}},
+             json::array({x}));
+  TaskGraph g;
+  g.model = t.Build({{"images", image.images}},
+                    {{raw ? "logits" : "predictions", x}});
+  g.backbone_layer = backbone_name;
+  g.head_layers = {"pooler", "output_dropout", "predictions"};
+  return g;
+}
+
+}  // namespace k2l::hub

@@ -1,0 +1,31 @@
+// What the vision builders share: the `images` input with the image
+// converter's rescaling in front of the network, and keras-hub's
+// ImageClassifier head.
+#pragma once
+
+#include <string>
+
+#include "frontend/hub/graph_builder.h"
+#include "frontend/hub/task_registry.h"
+
+namespace k2l::hub {
+
+// The task's `images` input, float32 [batch, height, width, channels], and
+// the tensor the network takes: the input itself, or, when `in.rescaling`
+// is set, the image converter's x * scale + offset (a keras Rescaling
+// layer, per channel where the converter's values are lists).
+struct ImageInput {
+  json images;
+  json x;
+};
+ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in);
+
+// keras_hub.models.ImageClassifier around `backbone` (a Functional taking
+// one image and giving one feature map, named `backbone_name`): its pooler
+// ("avg" or "max"), output_dropout and `predictions` Dense, as the task
+// config says. The output is named "logits" when the Dense has no
+// activation, else "predictions".
+Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
+                                      const std::string& backbone_name);
+
+}  // namespace k2l::hub
