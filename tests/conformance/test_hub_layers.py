@@ -338,6 +338,45 @@ def test_transformer_decoder_cross_attention(tmp_path, normalize_first,
 
 
 # ---------------------------------------------------------------------------
+# DeepLabV3's SpatialPyramidPooling
+
+@pytest.mark.parametrize("rates,channels,activation", [
+    ([2], 4, "relu"), ([1, 2, 3], 5, "gelu"), ([], 3, "relu")],
+    ids=["one_rate", "three_rates_gelu", "no_dilated_branch"])
+def test_spatial_pyramid_pooling(tmp_path, rates, channels, activation):
+    """Each branch's BatchNormalization gets random statistics; predict()
+    is the oracle (called directly, the layer normalizes with batch
+    statistics)."""
+    from keras_hub.src.models.deeplab_v3.deeplab_v3_layers import (
+        SpatialPyramidPooling,
+    )
+    x = keras.Input((8, 6, HIDDEN), name="x")
+    model = keras.Model(x, SpatialPyramidPooling(
+        dilation_rates=rates, num_channels=channels,
+        activation=activation)(x))
+    rng = np.random.default_rng(3)
+    for w in model.weights:
+        if "moving_variance" in w.path or "gamma" in w.path:
+            w.assign(rng.uniform(0.5, 1.5, w.shape).astype("float32"))
+        elif "beta" in w.path or "moving_mean" in w.path:
+            w.assign(rng.normal(0, 0.3, w.shape).astype("float32"))
+    check_model(model, tmp_path, batches=(2, 3))
+
+
+def test_spatial_pyramid_pooling_needs_a_fixed_size(tmp_path):
+    from keras_hub.src.models.deeplab_v3.deeplab_v3_layers import (
+        SpatialPyramidPooling,
+    )
+    x = keras.Input((None, None, HIDDEN), name="x")
+    model = keras.Model(x, SpatialPyramidPooling(dilation_rates=[2],
+                                                 num_channels=4,
+                                                 name="aspp")(x))
+    _refused(model, tmp_path, "'aspp' (SpatialPyramidPooling)",
+             "known height, width and channels", "Export at a fixed image "
+             "size")
+
+
+# ---------------------------------------------------------------------------
 # Real backbones
 
 def _functional(backbone):

@@ -30,7 +30,10 @@ def run_signature(path, feeds, key="serving_default"):
 
 
 def keras_out(model, feeds):
-    return keras.ops.convert_to_numpy(model(feeds))
+    """The model's inference output. training=False is explicit, as
+    predict() passes it: some keras-hub layers (DeepLabV3's
+    SpatialPyramidPooling) otherwise normalize with batch statistics."""
+    return keras.ops.convert_to_numpy(model(feeds, training=False))
 
 
 def cli_error(src, tmp_path, *args):

@@ -34,6 +34,10 @@ class GraphBuilder {
   json CallOp(const std::string& module, const std::string& class_name,
               const std::string& name, json args,
               json config = json::object(), json kwargs = json::object());
+  // Marks layer `name` as named by Keras itself (a layer keras-hub creates
+  // without a name): its name depends on the session that saved the
+  // weights, so they are found by their class path alone.
+  void MarkAutoNamed(const std::string& name);
   // Calls an added layer again (weights shared), as a new node.
   json CallAgain(const std::string& name, json args,
                  json kwargs = json::object());
@@ -51,7 +55,10 @@ class GraphBuilder {
   static json Ref(const json& tensor);
 
   // The model: {"class_name": "Functional", "config": {...}}. `inputs` is
-  // a dict of name -> tensor; `outputs` a dict, or one tensor.
+  // a dict of name -> tensor; `outputs` a dict, or one tensor. Its layers
+  // are listed in the order Keras gives a Functional's layers (by depth
+  // from the inputs, ties by first visit of a depth-first walk from the
+  // outputs), which is the order its weights file counts them in.
   json Build(const json& inputs, const json& outputs) const;
 
  private:

@@ -72,6 +72,9 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       // ResNet v1 and v2, basic and bottleneck blocks, and their _vd forms.
       {TaskKind::kImageClassifier, "ResNetBackbone", BuildResNetImageClassifier},
+      // DeepLabV3 on a ResNet image encoder.
+      {TaskKind::kImageSegmenter, "DeepLabV3Backbone",
+       BuildDeepLabV3ImageSegmenter},
   };
   return all;
 }

@@ -496,7 +496,13 @@ class Lowerer {
         } else {
           seg += "_" + std::to_string(++it->second);
         }
-        p.push_back({"layers/" + seg, LayerName(layer)});
+        // A layer Keras names itself inside a constructor (keras-hub's
+        // keras.Model(...) of a backbone's feature pyramid) has a name
+        // that depends on the session that saved it; an architecture
+        // builder marks it "auto_named", and its weights are found by
+        // their class path alone.
+        const bool auto_named = layer.value("auto_named", false);
+        p.push_back({"layers/" + seg, auto_named ? "" : LayerName(layer)});
       }
       paths.push_back(std::move(p));
     }

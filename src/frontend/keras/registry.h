@@ -66,5 +66,6 @@ Status RegisterKerasOps(Registry& r);
 Status RegisterHubGemmaLayers(Registry& r);
 // Keras-Hub's T5 layers (layers/hub_t5.cc).
 Status RegisterHubT5Layers(Registry& r);
+Status RegisterHubDeepLabLayers(Registry& r);
 
 }  // namespace k2l::keras

@@ -1,5 +1,7 @@
 #include "frontend/keras/shared_lowering.h"
 
+#include "frontend/keras/registry.h"
+
 namespace k2l::keras {
 
 using ir::OpKind;
@@ -85,6 +87,25 @@ Result<ir::ValueId> RuntimeDim(LayerContext& ctx, ir::ValueId v, int axis) {
   K2L_ASSIGN_OR_RETURN(ir::ValueId shape, ctx.Op(ir::OpKind::kShape, {v}));
   return ctx.Op(ir::OpKind::kGather, {shape, ctx.ConstInts({axis}, {})},
                 ir::GatherAttrs{0});
+}
+
+Result<ir::ValueId> RunSublayer(LayerContext& ctx, const std::string& cls,
+                                const nlohmann::json& config,
+                                const std::vector<std::string>& attrs,
+                                const std::string& keras_name, ir::ValueId x) {
+  const LayerInfo* info = DefaultRegistry().Find(cls);
+  if (info == nullptr) {
+    return Status::Internal("no converter for " + cls);
+  }
+  static const nlohmann::json kNoArgs = nlohmann::json::array();
+  static const nlohmann::json kNoKwargs = nlohmann::json::object();
+  LayerContext sub = ctx.Sublayer(config, cls, ctx.name() + "/" + keras_name,
+                                  {x}, attrs, kNoArgs, kNoKwargs, {},
+                                  keras_name);
+  auto outs = info->convert(sub);
+  if (!outs.ok()) return outs.status().WithContext(ctx.Describe());
+  if (outs->empty()) return Status::Internal(cls + " gave no output");
+  return outs->at(0);
 }
 
 }  // namespace k2l::keras

@@ -7,6 +7,15 @@
 
 namespace k2l::keras {
 
+// Runs the registered converter of Keras class `cls` on a sublayer of
+// `ctx`'s layer: configured by `config`, saved under `attrs` (the
+// attribute path below the layer's weight group), named `keras_name` by
+// Keras, on `x`. Returns its first output.
+Result<ir::ValueId> RunSublayer(LayerContext& ctx, const std::string& cls,
+                                const nlohmann::json& config,
+                                const std::vector<std::string>& attrs,
+                                const std::string& keras_name, ir::ValueId x);
+
 // (x - mean) * rsqrt(var + epsilon) over `axes` (kept), with the variance
 // taken as mean((x - mean)^2).
 Result<ir::ValueId> Standardize(LayerContext& ctx, ir::ValueId x,

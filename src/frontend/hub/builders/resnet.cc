@@ -118,9 +118,11 @@ class ResNetGraph {
 
 }  // namespace
 
-Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in) {
+Result<json> ResNetBackboneGraph(const json& config, const BuildInput& in,
+                                 const std::string& name,
+                                 bool pyramid_outputs) {
   const std::string owner = "ResNetBackbone";
-  Hyperparams hp(in.backbone, owner);
+  Hyperparams hp(config, owner);
   K2L_ASSIGN_OR_RETURN(auto stem_filters, hp.IntList("input_conv_filters"));
   K2L_ASSIGN_OR_RETURN(auto stem_kernels,
                        hp.IntList("input_conv_kernel_sizes"));
@@ -147,7 +149,7 @@ Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in) {
                            "' is none of basic_block, bottleneck_block, "
                            "basic_block_vd and bottleneck_block_vd" + fix);
   }
-  const json& fmt = in.backbone.value("data_format", json("channels_last"));
+  const json& fmt = config.value("data_format", json("channels_last"));
   if (!fmt.is_null() && fmt != "channels_last") {
     return Status::Invalid(owner + ": data_format " + fmt.dump() +
                            " is not converted; keras2litert builds "
@@ -158,7 +160,6 @@ Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in) {
   const bool vd = block_type.size() > 3 &&
                   block_type.compare(block_type.size() - 3, 3, "_vd") == 0;
 
-  const std::string name = NameOr(in.backbone, "res_net_backbone");
   GraphBuilder g(name);
   json image = g.Input("input_layer", "float32",
                        {in.image_height, in.image_width, in.channels});
@@ -188,6 +189,7 @@ Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in) {
               {"padding", "valid"},
               {"data_format", "channels_last"}},
              json::array({x}));
+  json pyramid = json::object();
   for (size_t s = 0; s < filters.size(); ++s) {
     const bool first_shortcut = block_type != "basic_block" || s > 0;
     for (int64_t b = 0; b < blocks[s]; ++b) {
@@ -195,9 +197,18 @@ Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in) {
                   b == 0 && first_shortcut,
                   "stack" + std::to_string(s) + "_block" + std::to_string(b));
     }
+    pyramid["P" + std::to_string(s + 2)] = x;
   }
+  if (pyramid_outputs) return g.Build({{"input_layer", image}}, pyramid);
   if (preact) x = r.Relu("post_relu", r.BatchNorm("post_bn", x));
-  json backbone = g.Build({{"input_layer", image}}, x);
+  return g.Build({{"input_layer", image}}, x);
+}
+
+Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in) {
+  const std::string name = NameOr(in.backbone, "res_net_backbone");
+  K2L_ASSIGN_OR_RETURN(json backbone,
+                       ResNetBackboneGraph(in.backbone, in, name,
+                                           /*pyramid_outputs=*/false));
   return ImageClassifierTask(in, std::move(backbone), name);
 }
 

@@ -28,4 +28,11 @@ ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in);
 Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
                                       const std::string& backbone_name);
 
+// The Functional graph of a ResNetBackbone with hyperparameters `config`,
+// named `name`, on an image of `in`'s size: one feature map, or with
+// `pyramid_outputs` its stacks' outputs {"P2": ..., "P3": ...} (what
+// keras-hub's feature pyramid users, such as DeepLabV3, take).
+Result<json> ResNetBackboneGraph(const json& config, const BuildInput& in,
+                                 const std::string& name, bool pyramid_outputs);
+
 }  // namespace k2l::hub

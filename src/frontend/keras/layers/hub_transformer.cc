@@ -141,32 +141,11 @@ Result<ValueId> CausalMask(LayerContext& ctx, ValueId x, bool as_int) {
   return ctx.Op(OpKind::kCast, {c}, ir::NoAttrs{}, ir::DType::kInt32);
 }
 
-// Runs the registered converter of `cls` on a sublayer saved under `attr`.
-Result<std::vector<ValueId>> RunSublayer(LayerContext& ctx, const char* cls,
-                                         const json& config,
-                                         const std::string& attr,
-                                         const std::string& keras_name,
-                                         std::vector<ValueId> inputs) {
-  const LayerInfo* info = DefaultRegistry().Find(cls);
-  if (info == nullptr) {
-    return Status::Internal(std::string("no converter for ") + cls);
-  }
-  static const json kNoArgs = json::array();
-  static const json kNoKwargs = json::object();
-  LayerContext sub = ctx.Sublayer(config, cls, ctx.name() + "/" + keras_name,
-                                  std::move(inputs), {attr}, kNoArgs, kNoKwargs,
-                                  {}, keras_name);
-  auto outs = info->convert(sub);
-  if (!outs.ok()) return outs.status().WithContext(ctx.Describe());
-  return outs;
-}
-
+// The registered converter of `cls` on the sublayer saved under `attr`.
 Result<ValueId> RunOne(LayerContext& ctx, const char* cls, const json& config,
                        const std::string& attr, const std::string& keras_name,
                        ValueId x) {
-  K2L_ASSIGN_OR_RETURN(auto outs,
-                       RunSublayer(ctx, cls, config, attr, keras_name, {x}));
-  return outs.at(0);
+  return RunSublayer(ctx, cls, config, {attr}, keras_name, x);
 }
 
 json LayerNormConfig(const BlockConfig& c, const std::string& name) {
