@@ -133,9 +133,8 @@ def test_image_sizes_the_backbone_cannot_take(tmp_path):
     from Python, naming the sizes and the fix."""
     task = _vit()
     preset = save_preset(task, tmp_path)
-    fix = ("Export at image_size=(32, 32) (CLI --image-size 32x32), or "
-           "leave image_size out; resize images to 32x32 before feeding "
-           "them")
+    fix = ("Export at image_size=(32, 32) (CLI --image-size 32x32) and "
+           "resize images to 32x32 before feeding them")
     err = cli_error(preset, tmp_path, "--image-size", "48")
     assert ("ViTBackbone: the image size 48x48 is an image size the backbone "
             "cannot take: it gives a 6x6 patch grid, but its position "
@@ -161,12 +160,17 @@ def test_image_sizes_the_backbone_cannot_take(tmp_path):
 
 def test_converter_size_other_than_the_backbone_refused(tmp_path):
     """A preprocessor resizing to another size than the backbone's
-    image_shape gives the image size, which is refused the same way."""
+    image_shape gives the image size, which is refused the same way; the
+    backbone's size given explicitly converts."""
     task = _vit(image_size=(64, 64))
-    err = cli_error(save_preset(task, tmp_path), tmp_path)
+    preset = save_preset(task, tmp_path)
+    err = cli_error(preset, tmp_path)
     assert ("the image size 64x64 is an image size the backbone cannot "
             "take") in err
     assert "Export at image_size=(32, 32) (CLI --image-size 32x32)" in err
+    # As the message says: the backbone's size converts.
+    run_cli("convert", preset, "-o", tmp_path / "m.tflite", "--image-size",
+            "32x32", check=True)
 
 
 def test_pooling_neither_token_nor_gap_refused(tmp_path):

@@ -103,8 +103,8 @@ Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in) {
         " is an image size the backbone cannot take: it " + why +
         ". Export at image_size=(" + std::to_string(shape[0]) + ", " +
         std::to_string(shape[1]) + ") (CLI --image-size " +
-        Size(shape[0], shape[1]) + "), or leave image_size out; resize "
-        "images to " + Size(shape[0], shape[1]) + " before feeding them");
+        Size(shape[0], shape[1]) + ") and resize images to " +
+        Size(shape[0], shape[1]) + " before feeding them");
   }
   Hyperparams task(in.task, kTask);
   K2L_ASSIGN_OR_RETURN(int64_t classes, task.Int("num_classes"));
