@@ -103,5 +103,6 @@ Result<TaskGraph> BuildBartSeq2SeqLM(const BuildInput& in);
 Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in);
 Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in);
 Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in);
+Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in);
 
 }  // namespace k2l::hub

@@ -45,6 +45,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterHubGemmaLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubT5Layers(r));
   K2L_RETURN_IF_ERROR(RegisterHubDeepLabLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubViTLayers(r));
   return Status::Ok();
 }
 

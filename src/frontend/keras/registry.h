@@ -67,5 +67,7 @@ Status RegisterHubGemmaLayers(Registry& r);
 // Keras-Hub's T5 layers (layers/hub_t5.cc).
 Status RegisterHubT5Layers(Registry& r);
 Status RegisterHubDeepLabLayers(Registry& r);
+// Keras-Hub's ViT layers (layers/hub_vit.cc).
+Status RegisterHubViTLayers(Registry& r);
 
 }  // namespace k2l::keras
