@@ -72,6 +72,10 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       // ResNet v1 and v2, basic and bottleneck blocks, and their _vd forms.
       {TaskKind::kImageClassifier, "ResNetBackbone", BuildResNetImageClassifier},
+      // EfficientNet (v1 blocks) and EfficientNetV2 (MBConv, FusedMBConv and
+      // CBA blocks).
+      {TaskKind::kImageClassifier, "EfficientNetBackbone",
+       BuildEfficientNetImageClassifier},
   };
   return all;
 }
