@@ -31,14 +31,16 @@ EFFNETS = {
     # EfficientNet B0's block structure, shrunk: v1 blocks with squeeze and
     # excitation, expand ratio 1 and 6, 3x3 and 5x5 depthwise kernels, a
     # width coefficient that rounds filters and a depth coefficient that
-    # adds a block (ceil(1.5 * 1) = 2).
+    # adds a block (ceil(1.5 * 1) = 2). As the timm-converted presets: no
+    # min_depth, the divisor (here 4) is the minimum, so 8 * 0.5 gives 4.
     "v1": dict(
         stackwise_width_coefficients=[0.5] * 3,
         stackwise_depth_coefficients=[1.0, 1.5, 1.0],
         stackwise_kernel_sizes=[3, 3, 5],
         stackwise_num_repeats=[1, 1, 2],
         stackwise_input_filters=[32, 16, 24],
-        stackwise_output_filters=[16, 24, 40],
+        stackwise_output_filters=[8, 24, 40],
+        depth_divisor=4, min_depth=None, use_depth_divisor_as_min_depth=True,
         stackwise_expansion_ratios=[1, 6, 6],
         stackwise_strides=[1, 2, 2],
         stackwise_squeeze_and_excite_ratios=[0.25] * 3,
