@@ -35,8 +35,8 @@ const char* kFix =
     "save_to_preset()";
 
 Status Bad(const std::string& key, const std::string& why) {
-  return Status::Invalid(std::string(kOwner) + ": the hyperparameter '" +
-                         key + "' " + why + kFix);
+  return Status::Invalid(std::string(kOwner) + ": the hyperparameter '" + key +
+                         "' " + why + kFix);
 }
 
 // A list of `n` numbers (a single number is repeated, as keras-hub's
@@ -46,8 +46,8 @@ Result<std::vector<double>> Floats(const json& c, const std::string& key,
   const json& v = c.value(key, json());
   if (v.is_number()) return std::vector<double>(n, v.get<double>());
   if (!v.is_array() || v.size() < n) {
-    return Bad(key, "is " + v.dump() + ", not a list of " +
-                        std::to_string(n) + " numbers (one per stack)");
+    return Bad(key, "is " + v.dump() + ", not a list of " + std::to_string(n) +
+                        " numbers (one per stack)");
   }
   std::vector<double> out;
   for (size_t i = 0; i < n; ++i) {
@@ -64,13 +64,14 @@ Result<std::vector<int64_t>> Ints(const json& c, const std::string& key,
   }
   const json& v = c.value(key, json());
   if (!v.is_array() || v.size() < n) {
-    return Bad(key, "is " + v.dump() + ", not a list of " +
-                        std::to_string(n) + " ints (one per stack)");
+    return Bad(key, "is " + v.dump() + ", not a list of " + std::to_string(n) +
+                        " ints (one per stack)");
   }
   std::vector<int64_t> out;
   for (size_t i = 0; i < n; ++i) {
     if (!v[i].is_number_integer() &&
-        !(v[i].is_number() && v[i].get<double>() == std::floor(v[i].get<double>()))) {
+        !(v[i].is_number() &&
+          v[i].get<double>() == std::floor(v[i].get<double>()))) {
       return Bad(key, "has a non-integer " + v[i].dump());
     }
     out.push_back(static_cast<int64_t>(v[i].get<double>()));
@@ -83,8 +84,8 @@ Result<std::vector<bool>> Bools(const json& c, const std::string& key,
   if (!c.contains(key) || c[key].is_null()) return std::vector<bool>(n, false);
   const json& v = c[key];
   if (!v.is_array() || v.size() < n) {
-    return Bad(key, "is " + v.dump() + ", not a list of " +
-                        std::to_string(n) + " booleans (one per stack)");
+    return Bad(key, "is " + v.dump() + ", not a list of " + std::to_string(n) +
+                        " booleans (one per stack)");
   }
   std::vector<bool> out;
   for (size_t i = 0; i < n; ++i) {
@@ -122,8 +123,8 @@ struct Rounding {
     filters *= width;
     const int64_t min = divisor_as_min ? depth_divisor : min_depth;
     const auto d = static_cast<double>(depth_divisor);
-    int64_t n = static_cast<int64_t>(filters + d / 2) / depth_divisor *
-                depth_divisor;
+    int64_t n =
+        static_cast<int64_t>(filters + d / 2) / depth_divisor * depth_divisor;
     n = std::max(min, n);
     if (cap && static_cast<double>(n) < 0.9 * filters) n += depth_divisor;
     return n;
@@ -169,12 +170,14 @@ class EfficientNetGraph {
     return g_.Call("Activation", name, {{"activation", activation}},
                    json::array({x}));
   }
-  json Act(const std::string& name, const json& x) { return Act(name, x, act_); }
+  json Act(const std::string& name, const json& x) {
+    return Act(name, x, act_);
+  }
   json ZeroPad(const std::string& name, const json& x, int64_t p) {
-    return g_.Call("ZeroPadding2D", name,
-                   {{"padding", {{p, p}, {p, p}}},
-                    {"data_format", "channels_last"}},
-                   json::array({x}));
+    return g_.Call(
+        "ZeroPadding2D", name,
+        {{"padding", {{p, p}, {p, p}}}, {"data_format", "channels_last"}},
+        json::array({x}));
   }
 
   // EfficientNetBackbone._apply_efficientnet_block.
@@ -207,14 +210,12 @@ class EfficientNetGraph {
           1, static_cast<int64_t>(
                  std::trunc(static_cast<double>(filters_in) * se_ratio)));
       json se = g_.Call("GlobalAveragePooling2D", name + "se_squeeze",
-                        {{"data_format", "channels_last"},
-                         {"keepdims", false}},
+                        {{"data_format", "channels_last"}, {"keepdims", false}},
                         json::array({x}));
       se = g_.Call("Reshape", name + "se_reshape",
                    {{"target_shape", {1, 1, filters}}}, json::array({se}));
       se = Conv(name + "se_reduce", se, filters_se, 1, 1, "same", true, act_);
-      se = Conv(name + "se_expand", se, filters, 1, 1, "same", true,
-                "sigmoid");
+      se = Conv(name + "se_expand", se, filters, 1, 1, "same", true, "sigmoid");
       x = g_.Call("Multiply", name + "se_excite", json::object(),
                   json::array({json::array({x, se})}));
     }
@@ -239,8 +240,8 @@ class EfficientNetGraph {
 
   // One MBConvBlock, FusedMBConvBlock or CBABlock layer, serialized as
   // keras does a keras-hub class that is not registered.
-  json HubBlock(const std::string& type, const std::string& name,
-                const json& x, json config) {
+  json HubBlock(const std::string& type, const std::string& name, const json& x,
+                json config) {
     static const std::map<std::string, std::pair<const char*, const char*>>
         kClasses = {
             {"unfused",
@@ -274,7 +275,8 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
   Hyperparams hp(c, kOwner);
   K2L_ASSIGN_OR_RETURN(auto kernels, hp.IntList("stackwise_kernel_sizes"));
   const size_t n = kernels.size();
-  K2L_ASSIGN_OR_RETURN(auto repeats, Ints(c, "stackwise_num_repeats", n, false));
+  K2L_ASSIGN_OR_RETURN(auto repeats,
+                       Ints(c, "stackwise_num_repeats", n, false));
   K2L_ASSIGN_OR_RETURN(auto in_filters,
                        Ints(c, "stackwise_input_filters", n, false));
   K2L_ASSIGN_OR_RETURN(auto out_filters,
@@ -304,7 +306,8 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
           std::string(kOwner) + ": stack " + std::to_string(i) +
           " has the block type " + t.dump() +
           ", which keras-hub does not build; the block types are \"v1\", "
-          "\"unfused\", \"fused\" and \"cba\"" + kFix);
+          "\"unfused\", \"fused\" and \"cba\"" +
+          kFix);
     }
   }
 
@@ -312,14 +315,16 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(round.depth_divisor, hp.IntOr("depth_divisor", 8));
   K2L_ASSIGN_OR_RETURN(round.divisor_as_min,
                        hp.BoolOr("use_depth_divisor_as_min_depth", false));
-  K2L_ASSIGN_OR_RETURN(round.cap, hp.BoolOr("cap_round_filter_decrease", false));
+  K2L_ASSIGN_OR_RETURN(round.cap,
+                       hp.BoolOr("cap_round_filter_decrease", false));
   if (round.depth_divisor < 1) {
     return Bad("depth_divisor", "is not a positive int");
   }
   if (c.contains("min_depth") && c["min_depth"].is_null()) {
     if (!round.divisor_as_min) {
-      return Bad("min_depth", "is null while use_depth_divisor_as_min_depth "
-                              "is false, so keras-hub has no minimum depth");
+      return Bad("min_depth",
+                 "is null while use_depth_divisor_as_min_depth "
+                 "is false, so keras-hub has no minimum depth");
     }
   } else {
     K2L_ASSIGN_OR_RETURN(round.min_depth, hp.IntOr("min_depth", 8));
@@ -353,8 +358,7 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
   }
   const json& fmt = c.value("data_format", json("channels_last"));
   if (!fmt.is_null() && fmt != "channels_last") {
-    return Status::Invalid(std::string(kOwner) + ": data_format " +
-                           fmt.dump() +
+    return Status::Invalid(std::string(kOwner) + ": data_format " + fmt.dump() +
                            " is not converted; keras2litert builds "
                            "channels_last (NHWC) networks. Build the "
                            "backbone with data_format=\"channels_last\"");
@@ -365,10 +369,10 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
       return Status::Invalid(std::string(kOwner) + ": stack " +
                              std::to_string(i) +
                              " has a non-positive kernel size, stride or "
-                             "filter count, or negative repeats" + kFix);
+                             "filter count, or negative repeats" +
+                             kFix);
     }
-    if (types[i] == "v1" &&
-        expansions[i] != std::floor(expansions[i])) {
+    if (types[i] == "v1" && expansions[i] != std::floor(expansions[i])) {
       return Status::Invalid(
           std::string(kOwner) + ": stack " + std::to_string(i) +
           " (a \"v1\" stack) has the expansion ratio " +
@@ -386,8 +390,8 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
   json x = image;
   if (stem_pad) x = e.ZeroPad("stem_conv_pad", x, 1);
   x = e.Conv("stem_conv", x,
-             round.Filters(static_cast<double>(in_filters[0]), widths[0]), 3,
-             2, stem_padding.get<std::string>());
+             round.Filters(static_cast<double>(in_filters[0]), widths[0]), 3, 2,
+             stem_padding.get<std::string>());
   x = e.BatchNorm("stem_bn", x);
   x = e.Act("stem_activation", x);
 
@@ -413,8 +417,7 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
       }
       const std::string block_name =
           "block" + std::to_string(i + 1) + Letter(j) + "_";
-      const double drop =
-          dropout * static_cast<double>(block_id) / blocks;
+      const double drop = dropout * static_cast<double>(block_id) / blocks;
       if (type == "v1") {
         x = e.V1Block(x, filters_in, filters_out, kernels[i], stride,
                       static_cast<int64_t>(expansions[i]), se_ratios[i],
@@ -444,8 +447,8 @@ Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in) {
     }
   }
   x = e.Conv("top_conv", x,
-             round.Filters(static_cast<double>(num_features), widths[n - 1]),
-             1, 1, "same");
+             round.Filters(static_cast<double>(num_features), widths[n - 1]), 1,
+             1, "same");
   x = e.BatchNorm("top_bn", x);
   x = e.Act("top_activation", x);
   json backbone = g.Build({{"input_layer", image}}, x);

@@ -37,8 +37,8 @@ using nlohmann::json;
 namespace {
 
 struct Block {
-  int64_t in = 0, out = 0, kernel = 3, stride = 1, filters = 0,
-          filters_se = 1, projection_kernel = 1;
+  int64_t in = 0, out = 0, kernel = 3, stride = 1, filters = 0, filters_se = 1,
+          projection_kernel = 1;
   double expand = 1.0, se = 0.0, epsilon = 1e-3;
   std::string activation = "swish";
   json projection_activation;  // null for none
@@ -65,7 +65,8 @@ Result<Block> ReadBlock(LayerContext& ctx, bool expands, bool excites) {
   K2L_ASSIGN_OR_RETURN(b.kernel, ctx.IntOr("kernel_size", 3));
   K2L_ASSIGN_OR_RETURN(b.stride, ctx.IntOr("strides", 1));
   K2L_ASSIGN_OR_RETURN(b.epsilon, ctx.FloatOr("batch_norm_epsilon", 1e-3));
-  K2L_ASSIGN_OR_RETURN(b.activation, ActivationName(ctx, "activation", "swish"));
+  K2L_ASSIGN_OR_RETURN(b.activation,
+                       ActivationName(ctx, "activation", "swish"));
   K2L_ASSIGN_OR_RETURN(b.nores, ctx.BoolOr("nores", false));
   b.filters = b.out;
   if (expands) {
@@ -87,9 +88,10 @@ Result<Block> ReadBlock(LayerContext& ctx, bool expands, bool excites) {
         1, static_cast<int64_t>(std::trunc(static_cast<double>(b.in) * b.se)));
   }
   if (b.in < 1 || b.out < 1 || b.kernel < 1 || b.stride < 1) {
-    return ctx.Invalid("input_filters, output_filters, kernel_size and "
-                       "strides must be positive",
-                       "Fix the block's config");
+    return ctx.Invalid(
+        "input_filters, output_filters, kernel_size and "
+        "strides must be positive",
+        "Fix the block's config");
   }
   return b;
 }
@@ -118,8 +120,8 @@ Result<std::vector<ValueId>> Run(LayerContext& ctx, const char* cls,
 Result<ValueId> RunOne(LayerContext& ctx, const char* cls, json config,
                        const std::string& attr, const std::string& keras_name,
                        ValueId x) {
-  K2L_ASSIGN_OR_RETURN(
-      auto outs, Run(ctx, cls, std::move(config), attr, keras_name, {x}));
+  K2L_ASSIGN_OR_RETURN(auto outs,
+                       Run(ctx, cls, std::move(config), attr, keras_name, {x}));
   return outs.at(0);
 }
 
@@ -143,12 +145,10 @@ Result<ValueId> Conv(LayerContext& ctx, const std::string& attr,
 
 Result<ValueId> Norm(LayerContext& ctx, const std::string& attr,
                      const std::string& suffix, const Block& b, ValueId x) {
-  return RunOne(ctx, "BatchNormalization",
-                {{"axis", 3},
-                 {"epsilon", b.epsilon},
-                 {"center", true},
-                 {"scale", true}},
-                attr, ctx.name() + suffix, x);
+  return RunOne(
+      ctx, "BatchNormalization",
+      {{"axis", 3}, {"epsilon", b.epsilon}, {"center", true}, {"scale", true}},
+      attr, ctx.name() + suffix, x);
 }
 
 Result<ValueId> Act(LayerContext& ctx, const std::string& attr,
@@ -162,27 +162,25 @@ Result<ValueId> Pad(LayerContext& ctx, const std::string& attr,
                     const std::string& suffix, int64_t kernel, ValueId x) {
   const int64_t p = kernel / 2;
   if (p == 0) return x;
-  return RunOne(ctx, "ZeroPadding2D",
-                {{"padding", {{p, p}, {p, p}}},
-                 {"data_format", "channels_last"}},
-                attr, ctx.name() + suffix, x);
+  return RunOne(
+      ctx, "ZeroPadding2D",
+      {{"padding", {{p, p}, {p, p}}}, {"data_format", "channels_last"}}, attr,
+      ctx.name() + suffix, x);
 }
 
 Result<ValueId> SqueezeExcite(LayerContext& ctx, const Block& b, ValueId x) {
   if (!(b.se > 0 && b.se <= 1)) return x;
   K2L_ASSIGN_OR_RETURN(
-      ValueId se,
-      RunOne(ctx, "GlobalAveragePooling2D",
-             {{"data_format", "channels_last"}, {"keepdims", true}},
-             "se_squeeze", ctx.name() + "se_squeeze", x));
-  K2L_ASSIGN_OR_RETURN(se, Conv(ctx, "se_conv1", "se_reduce", se,
-                                b.filters_se, 1, 1, "same", true,
-                                b.activation));
-  K2L_ASSIGN_OR_RETURN(se, Conv(ctx, "se_conv2", "se_expand", se, b.filters,
-                                1, 1, "same", true, "sigmoid"));
-  K2L_ASSIGN_OR_RETURN(auto outs, Run(ctx, "Multiply", json::object(),
-                                      "se_excite", ctx.name() + "se_excite",
-                                      {x, se}));
+      ValueId se, RunOne(ctx, "GlobalAveragePooling2D",
+                         {{"data_format", "channels_last"}, {"keepdims", true}},
+                         "se_squeeze", ctx.name() + "se_squeeze", x));
+  K2L_ASSIGN_OR_RETURN(se, Conv(ctx, "se_conv1", "se_reduce", se, b.filters_se,
+                                1, 1, "same", true, b.activation));
+  K2L_ASSIGN_OR_RETURN(se, Conv(ctx, "se_conv2", "se_expand", se, b.filters, 1,
+                                1, "same", true, "sigmoid"));
+  K2L_ASSIGN_OR_RETURN(auto outs,
+                       Run(ctx, "Multiply", json::object(), "se_excite",
+                           ctx.name() + "se_excite", {x, se}));
   return outs.at(0);
 }
 
@@ -198,9 +196,10 @@ Result<std::vector<ValueId>> Residual(LayerContext& ctx, const Block& b,
 
 Status RequireOneInput(LayerContext& ctx) {
   if (ctx.num_inputs() != 1 || ctx.rank(ctx.input()) != 4) {
-    return ctx.Invalid("it takes one [batch, height, width, channels] "
-                       "feature map",
-                       "Call the block on one 4-D channels_last tensor");
+    return ctx.Invalid(
+        "it takes one [batch, height, width, channels] "
+        "feature map",
+        "Call the block on one 4-D channels_last tensor");
   }
   return Status::Ok();
 }
@@ -215,24 +214,24 @@ Result<std::vector<ValueId>> ConvertMBConv(LayerContext& ctx) {
     K2L_ASSIGN_OR_RETURN(x, Norm(ctx, "bn1", "expand_bn", b, x));
     K2L_ASSIGN_OR_RETURN(x, Act(ctx, "act", "activation", b.activation, x));
   }
-  K2L_ASSIGN_OR_RETURN(
-      x, RunOne(ctx, "DepthwiseConv2D",
-                {{"kernel_size", {b.kernel, b.kernel}},
-                 {"strides", {b.stride, b.stride}},
-                 {"padding", "same"},
-                 {"depth_multiplier", 1},
-                 {"data_format", "channels_last"},
-                 {"dilation_rate", {1, 1}},
-                 {"activation", "linear"},
-                 {"use_bias", false}},
-                "depthwise", ctx.name() + "dwconv2", x));
+  K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "DepthwiseConv2D",
+                                 {{"kernel_size", {b.kernel, b.kernel}},
+                                  {"strides", {b.stride, b.stride}},
+                                  {"padding", "same"},
+                                  {"depth_multiplier", 1},
+                                  {"data_format", "channels_last"},
+                                  {"dilation_rate", {1, 1}},
+                                  {"activation", "linear"},
+                                  {"use_bias", false}},
+                                 "depthwise", ctx.name() + "dwconv2", x));
   K2L_ASSIGN_OR_RETURN(x, Norm(ctx, "bn2", "bn", b, x));
   K2L_ASSIGN_OR_RETURN(x, Act(ctx, "act", "activation", b.activation, x));
   K2L_ASSIGN_OR_RETURN(x, SqueezeExcite(ctx, b, x));
   const int64_t pk = b.expand != 1.0 ? 1 : b.kernel;
-  K2L_ASSIGN_OR_RETURN(x, Pad(ctx, "output_conv_pad", "project_conv_pad", pk, x));
-  K2L_ASSIGN_OR_RETURN(x, Conv(ctx, "output_conv", "project_conv", x, b.out,
-                               pk, 1, "valid"));
+  K2L_ASSIGN_OR_RETURN(x,
+                       Pad(ctx, "output_conv_pad", "project_conv_pad", pk, x));
+  K2L_ASSIGN_OR_RETURN(
+      x, Conv(ctx, "output_conv", "project_conv", x, b.out, pk, 1, "valid"));
   K2L_ASSIGN_OR_RETURN(x, Norm(ctx, "bn3", "project_bn", b, x));
   return Residual(ctx, b, x);
 }
@@ -246,7 +245,8 @@ Result<std::vector<ValueId>> ConvertFusedMBConv(LayerContext& ctx) {
     b.projection_activation = ctx.config()["projection_activation"];
   }
   ValueId x = ctx.input();
-  K2L_ASSIGN_OR_RETURN(x, Pad(ctx, "conv1_pad", "expand_conv_pad", b.kernel, x));
+  K2L_ASSIGN_OR_RETURN(x,
+                       Pad(ctx, "conv1_pad", "expand_conv_pad", b.kernel, x));
   K2L_ASSIGN_OR_RETURN(x, Conv(ctx, "conv1", "expand_conv", x, b.filters,
                                b.kernel, b.stride, "valid"));
   K2L_ASSIGN_OR_RETURN(x, Norm(ctx, "bn1", "expand_bn", b, x));
@@ -261,7 +261,8 @@ Result<std::vector<ValueId>> ConvertFusedMBConv(LayerContext& ctx) {
   // Python truthiness: None and "" apply nothing.
   const json& pa = b.projection_activation;
   if (b.expand == 1.0 && !pa.is_null() && !(pa.is_string() && pa == "")) {
-    K2L_ASSIGN_OR_RETURN(x, Act(ctx, "projection_act", "projection_act", pa, x));
+    K2L_ASSIGN_OR_RETURN(x,
+                         Act(ctx, "projection_act", "projection_act", pa, x));
   }
   return Residual(ctx, b, x);
 }
@@ -271,8 +272,8 @@ Result<std::vector<ValueId>> ConvertCBA(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(Block b, ReadBlock(ctx, false, false));
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(x, Pad(ctx, "conv1_pad", "conv_pad", b.kernel, x));
-  K2L_ASSIGN_OR_RETURN(x, Conv(ctx, "conv1", "conv", x, b.out, b.kernel,
-                               b.stride, "valid"));
+  K2L_ASSIGN_OR_RETURN(
+      x, Conv(ctx, "conv1", "conv", x, b.out, b.kernel, b.stride, "valid"));
   K2L_ASSIGN_OR_RETURN(x, Norm(ctx, "bn1", "bn", b, x));
   K2L_ASSIGN_OR_RETURN(x, Act(ctx, "act", "activation", b.activation, x));
   return Residual(ctx, b, x);
