@@ -300,10 +300,11 @@ def export(
             keras-hub); unset, each comes from the preprocessor, else is
             dynamic where the architecture allows, else 128. For Keras-Hub
             vision tasks: `image_size` (an int or (height, width); unset,
-            the image converter's, else the backbone's image_shape, else
-            224/512/256 for classifiers/detectors/segmenters) and
-            `include_preprocessing` (default True: the image converter's
-            rescaling is in the graph, so the model takes raw pixels). The
+            the image converter's, else the backbone's image_shape or
+            input_shape, else 224/512/256 for classifiers/detectors/
+            segmenters) and `include_preprocessing` (default True: the
+            image converter's rescaling is in the graph, so the model takes
+            raw pixels). The
             `tf.lite.TFLiteConverter` quantization options are recognized
             and refused: quantization is not implemented yet.
 

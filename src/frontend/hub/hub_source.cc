@@ -139,6 +139,19 @@ const json* ImageConverter(const std::optional<json>& preprocessor) {
                 "config");
 }
 
+// Where a backbone keeps its input's shape: `image_shape` (ResNet and most
+// vision backbones) or `input_shape` (EfficientNet).
+std::string ImageShapeKey(const json& backbone) {
+  return !backbone.contains("image_shape") && backbone.contains("input_shape")
+             ? "input_shape"
+             : "image_shape";
+}
+const json& BackboneImageShape(const json& backbone) {
+  static const json kNone;
+  auto it = backbone.find(ImageShapeKey(backbone));
+  return it == backbone.end() ? kNone : *it;
+}
+
 // A [height, width] pair of positive ints in `j` (or its first two
 // entries), else nullopt.
 std::optional<std::pair<int64_t, int64_t>> SizePair(const json& j) {
@@ -172,12 +185,13 @@ Result<std::string> ResolveImage(TaskKind kind, const std::string& task_class,
                                         DefaultImageSize(kind)));
   in.image_height = size.height;
   in.image_width = size.width;
-  const json& shape = backbone.value("image_shape", json());
+  const json& shape = BackboneImageShape(backbone);
   if (shape.is_array() && !shape.empty() && shape.back().is_number_integer()) {
     in.channels = shape.back().get<int64_t>();
     if (in.channels < 1) {
       return Status::Invalid(
-          task_class + ": the backbone's image_shape " + shape.dump() +
+          task_class + ": the backbone's " + ImageShapeKey(backbone) + " " +
+          shape.dump() +
           " has no channels. The preset's config.json is malformed; save it "
           "again with save_to_preset()");
     }
@@ -300,9 +314,9 @@ Result<ResolvedImageSize> ResolveImageSize(
                                "the image converter in preprocessor.json"};
     }
   }
-  if (auto s = SizePair(backbone.value("image_shape", json()))) {
+  if (auto s = SizePair(BackboneImageShape(backbone))) {
     return ResolvedImageSize{s->first, s->second,
-                             "the backbone's image_shape"};
+                             "the backbone's " + ImageShapeKey(backbone)};
   }
   return ResolvedImageSize{fallback, fallback,
                            "the default: no argument, image converter or "

@@ -41,7 +41,8 @@ Result<HubSource> LoadHubSource(const std::string& dir,
 
 // A vision task's image size, highest priority first: the user's value,
 // the preprocessor's image converter's `image_size` (preprocessor.json),
-// the backbone's `image_shape`, else the task kind's default.
+// the backbone's `image_shape` (EfficientNet's `input_shape`), else the
+// task kind's default.
 struct ResolvedImageSize {
   int64_t height = 0, width = 0;
   std::string source;

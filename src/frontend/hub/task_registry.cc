@@ -72,6 +72,10 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       // ResNet v1 and v2, basic and bottleneck blocks, and their _vd forms.
       {TaskKind::kImageClassifier, "ResNetBackbone", BuildResNetImageClassifier},
+      // EfficientNet (v1 blocks) and EfficientNetV2 (MBConv, FusedMBConv and
+      // CBA blocks).
+      {TaskKind::kImageClassifier, "EfficientNetBackbone",
+       BuildEfficientNetImageClassifier},
       // The position table fixes the patch grid: the image_shape only.
       {TaskKind::kImageClassifier, "ViTBackbone", BuildViTImageClassifier},
       // DeepLabV3 on a ResNet image encoder.

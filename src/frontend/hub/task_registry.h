@@ -104,5 +104,6 @@ Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in);
 Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in);
 Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in);
 Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in);
+Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in);
 
 }  // namespace k2l::hub

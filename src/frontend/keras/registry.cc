@@ -46,6 +46,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterHubT5Layers(r));
   K2L_RETURN_IF_ERROR(RegisterHubDeepLabLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubViTLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubEfficientNetLayers(r));
   return Status::Ok();
 }
 

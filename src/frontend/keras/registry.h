@@ -69,5 +69,7 @@ Status RegisterHubT5Layers(Registry& r);
 Status RegisterHubDeepLabLayers(Registry& r);
 // Keras-Hub's ViT layers (layers/hub_vit.cc).
 Status RegisterHubViTLayers(Registry& r);
+// Keras-Hub's EfficientNet blocks (layers/hub_efficientnet.cc).
+Status RegisterHubEfficientNetLayers(Registry& r);
 
 }  // namespace k2l::keras
