@@ -25,8 +25,9 @@ def test_conv1d(tmp_path, kw):
     dict(padding="same", dilation_rate=2), dict(padding="valid", strides=(2, 1)),
     dict(padding="same", groups=2), dict(padding="valid", groups=4, use_bias=False),
     dict(padding="same", activation="relu6"), dict(padding="same", use_bias=False),
+    dict(padding="valid", groups=4, strides=2, dilation_rate=1),
 ], ids=["valid", "same_s2", "dilated", "strides21", "groups2", "groups4_nobias",
-        "relu6", "nobias"])
+        "relu6", "nobias", "groups4_s2"])
 def test_conv2d(tmp_path, kw):
     check_model(_seq((9, 9, 4), L.Conv2D(8, (3, 2), **kw)), tmp_path,
                 formats=("keras", "h5"))

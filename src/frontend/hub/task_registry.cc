@@ -72,6 +72,10 @@ const std::vector<Architecture>& Architectures() {
        /*dynamic_length=*/true, ""},
       // ResNet v1 and v2, basic and bottleneck blocks, and their _vd forms.
       {TaskKind::kImageClassifier, "ResNetBackbone", BuildResNetImageClassifier},
+      // MobileNetV3 (keras-hub's one MobileNetBackbone), with
+      // MobileNetImageClassifier's own conv head.
+      {TaskKind::kImageClassifier, "MobileNetBackbone",
+       BuildMobileNetImageClassifier},
   };
   return all;
 }

@@ -102,5 +102,6 @@ Result<TaskGraph> BuildMistralCausalLM(const BuildInput& in);
 Result<TaskGraph> BuildBartSeq2SeqLM(const BuildInput& in);
 Result<TaskGraph> BuildT5Seq2SeqLM(const BuildInput& in);
 Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in);
+Result<TaskGraph> BuildMobileNetImageClassifier(const BuildInput& in);
 
 }  // namespace k2l::hub

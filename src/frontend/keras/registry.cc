@@ -44,6 +44,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterKerasOps(r));
   K2L_RETURN_IF_ERROR(RegisterHubGemmaLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubT5Layers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubMobileNetLayers(r));
   return Status::Ok();
 }
 

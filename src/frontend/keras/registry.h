@@ -66,5 +66,7 @@ Status RegisterKerasOps(Registry& r);
 Status RegisterHubGemmaLayers(Registry& r);
 // Keras-Hub's T5 layers (layers/hub_t5.cc).
 Status RegisterHubT5Layers(Registry& r);
+// Keras-Hub's MobileNet blocks (layers/hub_mobilenet.cc).
+Status RegisterHubMobileNetLayers(Registry& r);
 
 }  // namespace k2l::keras
