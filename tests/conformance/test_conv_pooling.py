@@ -2,7 +2,7 @@
 import keras
 import pytest
 
-from harness import check_model
+from harness import check_model, op_names
 
 L = keras.layers
 
@@ -18,6 +18,16 @@ def _seq(shape, *layers):
 ], ids=["valid", "same_s2", "causal_d2", "nobias", "relu_d3"])
 def test_conv1d(tmp_path, kw):
     check_model(_seq((16, 3), L.Conv1D(4, 3, **kw)), tmp_path, formats=("keras", "h5"))
+
+
+@pytest.mark.parametrize("kw", [dict(padding="causal", dilation_rate=2),
+                                dict(padding="valid", strides=2)],
+                         ids=["causal_d2", "valid_s2"])
+def test_conv1d_one_channel_per_group(tmp_path, kw):
+    """groups equal to the input channels: a DEPTHWISE_CONV_2D."""
+    out = check_model(_seq((16, 3), L.Conv1D(6, 3, groups=3, **kw)), tmp_path,
+                      formats=("keras", "h5"))
+    assert "DEPTHWISE_CONV_2D" in op_names(out["keras"])
 
 
 @pytest.mark.parametrize("kw", [
