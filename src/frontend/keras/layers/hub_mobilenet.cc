@@ -22,6 +22,8 @@
 //    bias to adjust_channels(channels * ratio), relu, a 1x1 conv with bias
 //    back, hard_sigmoid, times the input. A ratio of 0 or None has none.
 // Every BatchNormalization has keras-hub's epsilon 1e-5.
+#include <memory>
+
 #include "frontend/keras/mobilenet_channels.h"
 #include "frontend/keras/registry.h"
 
