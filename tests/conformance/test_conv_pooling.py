@@ -2,7 +2,7 @@
 import keras
 import pytest
 
-from harness import check_model
+from harness import check_model, op_names
 
 L = keras.layers
 
@@ -20,13 +20,24 @@ def test_conv1d(tmp_path, kw):
     check_model(_seq((16, 3), L.Conv1D(4, 3, **kw)), tmp_path, formats=("keras", "h5"))
 
 
+@pytest.mark.parametrize("kw", [dict(padding="causal", dilation_rate=2),
+                                dict(padding="valid", strides=2)],
+                         ids=["causal_d2", "valid_s2"])
+def test_conv1d_one_channel_per_group(tmp_path, kw):
+    """groups equal to the input channels: a DEPTHWISE_CONV_2D."""
+    out = check_model(_seq((16, 3), L.Conv1D(6, 3, groups=3, **kw)), tmp_path,
+                      formats=("keras", "h5"))
+    assert "DEPTHWISE_CONV_2D" in op_names(out["keras"])
+
+
 @pytest.mark.parametrize("kw", [
     dict(padding="valid"), dict(padding="same", strides=2),
     dict(padding="same", dilation_rate=2), dict(padding="valid", strides=(2, 1)),
     dict(padding="same", groups=2), dict(padding="valid", groups=4, use_bias=False),
     dict(padding="same", activation="relu6"), dict(padding="same", use_bias=False),
+    dict(padding="valid", groups=4, strides=2, dilation_rate=1),
 ], ids=["valid", "same_s2", "dilated", "strides21", "groups2", "groups4_nobias",
-        "relu6", "nobias"])
+        "relu6", "nobias", "groups4_s2"])
 def test_conv2d(tmp_path, kw):
     check_model(_seq((9, 9, 4), L.Conv2D(8, (3, 2), **kw)), tmp_path,
                 formats=("keras", "h5"))

@@ -76,6 +76,10 @@ const std::vector<Architecture>& Architectures() {
       // CBA blocks).
       {TaskKind::kImageClassifier, "EfficientNetBackbone",
        BuildEfficientNetImageClassifier},
+      // MobileNetV3 (keras-hub's one MobileNetBackbone), with
+      // MobileNetImageClassifier's own conv head.
+      {TaskKind::kImageClassifier, "MobileNetBackbone",
+       BuildMobileNetImageClassifier},
       // The position table fixes the patch grid: the image_shape only.
       {TaskKind::kImageClassifier, "ViTBackbone", BuildViTImageClassifier},
       // DeepLabV3 on a ResNet image encoder.

@@ -105,5 +105,6 @@ Result<TaskGraph> BuildResNetImageClassifier(const BuildInput& in);
 Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in);
 Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in);
 Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in);
+Result<TaskGraph> BuildMobileNetImageClassifier(const BuildInput& in);
 
 }  // namespace k2l::hub

@@ -47,6 +47,7 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterHubDeepLabLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubViTLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubEfficientNetLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubMobileNetLayers(r));
   return Status::Ok();
 }
 

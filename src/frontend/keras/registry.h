@@ -71,5 +71,7 @@ Status RegisterHubDeepLabLayers(Registry& r);
 Status RegisterHubViTLayers(Registry& r);
 // Keras-Hub's EfficientNet blocks (layers/hub_efficientnet.cc).
 Status RegisterHubEfficientNetLayers(Registry& r);
+// Keras-Hub's MobileNet blocks (layers/hub_mobilenet.cc).
+Status RegisterHubMobileNetLayers(Registry& r);
 
 }  // namespace k2l::keras

@@ -20,6 +20,21 @@ ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in) {
   return r;
 }
 
+Result<TaskGraph> ImageTask(const BuildInput& in, json backbone,
+                            const std::string& backbone_name,
+                            const std::string& default_name,
+                            const ImageHeadFn& head) {
+  GraphBuilder t(NameOr(in.task, default_name));
+  ImageInput image = AddImageInput(t, in);
+  json features = t.CallModel(std::move(backbone), json::array({image.x}));
+  K2L_ASSIGN_OR_RETURN(ImageHead h, head(t, features));
+  TaskGraph g;
+  g.model = t.Build({{"images", image.images}}, {{h.output_name, h.output}});
+  g.backbone_layer = backbone_name;
+  g.head_layers = std::move(h.layers);
+  return g;
+}
+
 Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
                                       const std::string& backbone_name) {
   Hyperparams task(in.task, "ImageClassifier");
@@ -36,24 +51,24 @@ Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
   const bool raw = activation.is_null() || activation == "linear";
   if (activation.is_null()) activation = "linear";
 
-  GraphBuilder t(NameOr(in.task, "image_classifier"));
-  ImageInput image = AddImageInput(t, in);
-  json x = t.CallModel(std::move(backbone), json::array({image.x}));
-  x = t.Call(pooling == "avg" ? "GlobalAveragePooling2D"
-                              : "GlobalMaxPooling2D",
-             "pooler", {{"data_format", "channels_last"}, {"keepdims", false}},
-             json::array({x}));
-  x = t.Call("Dropout", "output_dropout", {{"rate", dropout}},
-             json::array({x}), {{"training", false}});
-  x = t.Call("Dense", "predictions",
-             {{"units", classes}, {"activation", activation}, {"use_bias", true}},
-             json::array({x}));
-  TaskGraph g;
-  g.model = t.Build({{"images", image.images}},
-                    {{raw ? "logits" : "predictions", x}});
-  g.backbone_layer = backbone_name;
-  g.head_layers = {"pooler", "output_dropout", "predictions"};
-  return g;
+  auto head = [&](GraphBuilder& t, const json& features) -> Result<ImageHead> {
+    json x = t.Call(pooling == "avg" ? "GlobalAveragePooling2D"
+                                     : "GlobalMaxPooling2D",
+                    "pooler",
+                    {{"data_format", "channels_last"}, {"keepdims", false}},
+                    json::array({features}));
+    x = t.Call("Dropout", "output_dropout", {{"rate", dropout}},
+               json::array({x}), {{"training", false}});
+    x = t.Call("Dense", "predictions",
+               {{"units", classes},
+                {"activation", activation},
+                {"use_bias", true}},
+               json::array({x}));
+    return ImageHead{x, raw ? "logits" : "predictions",
+                     {"pooler", "output_dropout", "predictions"}};
+  };
+  return ImageTask(in, std::move(backbone), backbone_name, "image_classifier",
+                   head);
 }
 
 }  // namespace k2l::hub

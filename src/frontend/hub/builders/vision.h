@@ -1,8 +1,10 @@
 // What the vision builders share: the `images` input with the image
-// converter's rescaling in front of the network, and keras-hub's
-// ImageClassifier head.
+// converter's rescaling in front of the network, a task graph around a
+// backbone with any head, and keras-hub's ImageClassifier head.
 #pragma once
 
+#include <functional>
+#include <set>
 #include <string>
 
 #include "frontend/hub/graph_builder.h"
@@ -19,6 +21,26 @@ struct ImageInput {
   json x;
 };
 ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in);
+
+// What a task's head adds after the backbone: its output tensor and the
+// output's name, and the names of its layers (whose weights are the task's
+// own, in task.weights.h5).
+struct ImageHead {
+  json output;
+  std::string output_name;
+  std::set<std::string> layers;
+};
+using ImageHeadFn =
+    std::function<Result<ImageHead>(GraphBuilder& task, const json& features)>;
+
+// A vision task's graph, named as the task config says (else
+// `default_name`): the `images` input (AddImageInput), `backbone` (a
+// Functional taking one image and giving one feature map, named
+// `backbone_name`) called on it, and `head` on the feature map.
+Result<TaskGraph> ImageTask(const BuildInput& in, json backbone,
+                            const std::string& backbone_name,
+                            const std::string& default_name,
+                            const ImageHeadFn& head);
 
 // keras_hub.models.ImageClassifier around `backbone` (a Functional taking
 // one image and giving one feature map, named `backbone_name`): its pooler

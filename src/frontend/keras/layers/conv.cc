@@ -110,6 +110,29 @@ Result<ValueId> Conv2DOp(LayerContext& ctx, ValueId x4, ir::TensorData filter,
                 {x4, ctx.Const(std::move(filter), "kernel"), bias}, a);
 }
 
+Result<ValueId> DepthwiseOp(LayerContext& ctx, ValueId x4,
+                            const ir::TensorData& kernel, int64_t in,
+                            int64_t mult, ValueId bias, const ConvSpec& s) {
+  ir::Shape ks = kernel.shape();
+  int64_t kh = s.rank == 2 ? ks[0] : 1;
+  int64_t kw = s.rank == 2 ? ks[1] : ks[0];
+  ir::DepthwiseConv2DAttrs a;
+  a.padding = s.causal ? ir::Padding::kValid : s.padding;
+  std::tie(a.stride_h, a.stride_w) = HW(s.strides, s.rank);
+  std::tie(a.dilation_h, a.dilation_w) = HW(s.dilation, s.rank);
+  a.depth_multiplier = static_cast<int>(mult);
+  if (bias == ir::kNoValue) {
+    // LiteRT's depthwise kernel requires a bias tensor.
+    bias = ctx.Const(
+        ir::TensorData::FromVector(ir::DType::kFloat32, {in * mult},
+                                   std::vector<float>(in * mult, 0.f)),
+        "zero_bias");
+  }
+  ValueId filter =
+      ctx.Const(Reshaped(kernel, {1, kh, kw, in * mult}), "depthwise_kernel");
+  return ctx.Op(OpKind::kDepthwiseConv2D, {x4, filter, bias}, a);
+}
+
 Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
   K2L_ASSIGN_OR_RETURN(ConvSpec s, ReadSpec(ctx, rank, rank == 1));
   K2L_ASSIGN_OR_RETURN(int64_t filters, ctx.Int("filters"));
@@ -138,11 +161,13 @@ Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
   if (s.use_bias)
     K2L_RETURN_IF_ERROR(ctx.ExpectWeightShape(w[1], "bias", {filters}));
 
-  // (k..., in, out) -> (out, kh, kw, in)
-  ir::TensorData kernel = w[0];
-  if (rank == 1)
-    kernel = Reshaped(kernel, {1, s.kernel[0], in / groups, filters});
-  ir::TensorData filter = Permute(kernel, {3, 0, 1, 2});
+  // (k..., in, out) -> (out, kh, kw, in), for CONV_2D.
+  auto conv_filter = [&] {
+    ir::TensorData kernel = w[0];
+    if (rank == 1)
+      kernel = Reshaped(kernel, {1, s.kernel[0], in / groups, filters});
+    return Permute(kernel, {3, 0, 1, 2});
+  };
 
   K2L_ASSIGN_OR_RETURN(ValueId x4, To4D(ctx, x, rank));
   if (s.causal) {
@@ -151,13 +176,22 @@ Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
   ValueId y;
   if (groups == 1) {
     ValueId bias = s.use_bias ? ctx.Const(w[1], "bias") : ir::kNoValue;
-    K2L_ASSIGN_OR_RETURN(y, Conv2DOp(ctx, x4, filter, bias, s));
+    K2L_ASSIGN_OR_RETURN(y, Conv2DOp(ctx, x4, conv_filter(), bias, s));
+  } else if (groups == in) {
+    // One input channel per group is a depthwise convolution: output
+    // channel o reads input channel o / (filters / in), as DEPTHWISE_CONV_2D
+    // with that multiplier does, and the kernel (k..., 1, filters) is laid
+    // out as its (1, kh, kw, filters).
+    ValueId bias = s.use_bias ? ctx.Const(w[1], "bias") : ir::kNoValue;
+    K2L_ASSIGN_OR_RETURN(
+        y, DepthwiseOp(ctx, x4, w[0], in, filters / in, bias, s));
   } else {
     // Grouped convolution: one CONV_2D per group over a channel split.
     K2L_ASSIGN_OR_RETURN(auto parts,
                          ctx.MultiOp(OpKind::kSplit, {ctx.ConstInts({3}), x4},
                                      ir::SplitAttrs{static_cast<int>(groups)}));
     int64_t per = filters / groups;
+    const ir::TensorData filter = conv_filter();
     std::vector<ValueId> outs;
     for (int64_t gi = 0; gi < groups; ++gi) {
       ValueId bias = s.use_bias
@@ -174,29 +208,6 @@ Result<std::vector<ValueId>> ConvertConv(LayerContext& ctx, int rank) {
   K2L_ASSIGN_OR_RETURN(y, From4D(ctx, y, rank));
   K2L_ASSIGN_OR_RETURN(y, ApplyConfigActivation(ctx, y));
   return std::vector<ValueId>{y};
-}
-
-Result<ValueId> DepthwiseOp(LayerContext& ctx, ValueId x4,
-                            const ir::TensorData& kernel, int64_t in,
-                            int64_t mult, ValueId bias, const ConvSpec& s) {
-  ir::Shape ks = kernel.shape();
-  int64_t kh = s.rank == 2 ? ks[0] : 1;
-  int64_t kw = s.rank == 2 ? ks[1] : ks[0];
-  ir::DepthwiseConv2DAttrs a;
-  a.padding = s.causal ? ir::Padding::kValid : s.padding;
-  std::tie(a.stride_h, a.stride_w) = HW(s.strides, s.rank);
-  std::tie(a.dilation_h, a.dilation_w) = HW(s.dilation, s.rank);
-  a.depth_multiplier = static_cast<int>(mult);
-  if (bias == ir::kNoValue) {
-    // LiteRT's depthwise kernel requires a bias tensor.
-    bias = ctx.Const(
-        ir::TensorData::FromVector(ir::DType::kFloat32, {in * mult},
-                                   std::vector<float>(in * mult, 0.f)),
-        "zero_bias");
-  }
-  ValueId filter =
-      ctx.Const(Reshaped(kernel, {1, kh, kw, in * mult}), "depthwise_kernel");
-  return ctx.Op(OpKind::kDepthwiseConv2D, {x4, filter, bias}, a);
 }
 
 Result<int64_t> KnownChannels(LayerContext& ctx, ValueId x) {
@@ -481,7 +492,8 @@ Status RegisterConvLayers(Registry& r) {
   K2L_RETURN_IF_ERROR(r.Register("Conv1D", Conv1D, "CONV_2D (+PAD for causal)",
                                  kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("Conv2D", Conv2D,
-                                 "CONV_2D (SPLIT + CONCATENATION for groups)",
+                                 "CONV_2D (DEPTHWISE_CONV_2D for one channel per group; SPLIT + "
+                                 "CONCATENATION for other groups)",
                                  kRefusesChannelsFirst));
   K2L_RETURN_IF_ERROR(r.Register("DepthwiseConv1D", Depthwise1D,
                                  "DEPTHWISE_CONV_2D", kRefusesChannelsFirst));
