@@ -44,3 +44,34 @@ def cli_error(src, tmp_path, *args):
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert not out.exists()
     return proc.stderr
+
+
+def randomize_norms(model, seed=0):
+    """For vision tasks: the convolutions keep keras' random initialization;
+    every BatchNormalization gets random statistics, scales and offsets and
+    every bias a random value, so a weight read from the wrong layer cannot
+    pass."""
+    rng = np.random.default_rng(seed)
+    for w in model.weights:
+        name = w.path
+        if "moving_variance" in name or "gamma" in name:
+            v = rng.uniform(0.5, 1.5, w.shape)
+        elif "beta" in name or "moving_mean" in name or "bias" in name:
+            v = rng.normal(0.0, 0.1, w.shape)
+        else:
+            continue
+        w.assign(v.astype(w.dtype))
+
+
+def raw_pixels(batch, h, w, c=3, seed=1):
+    """Random raw pixel values in [0, 255), float32 NHWC."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(0, 255, (batch, h, w, c)).astype("float32")
+
+
+def keras_on_pixels(task, pixels):
+    """keras-hub on raw pixels: the task's image converter, then the
+    task."""
+    images = keras.ops.convert_to_numpy(
+        task.preprocessor.image_converter(pixels))
+    return keras_out(task, images)

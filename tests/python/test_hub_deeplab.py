@@ -8,8 +8,15 @@ import pytest
 
 import keras2litert
 from harness import assert_builtin_only, run_cli
-from hub_common import cli_error, keras_out, run_signature, save_preset
-from test_hub_vision import _expected, _pixels, _randomize_norms
+from hub_common import (
+    cli_error,
+    keras_on_pixels as _expected,
+    keras_out,
+    randomize_norms as _randomize_norms,
+    raw_pixels as _pixels,
+    run_signature,
+    save_preset,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")

@@ -17,6 +17,11 @@ import pytest
 import keras2litert
 from harness import assert_builtin_only, run_cli
 from hub_common import cli_error, keras_out, run_signature, save_preset
+from hub_common import (
+    randomize_norms as _randomize_norms,
+    raw_pixels as _pixels,
+    keras_on_pixels as _expected,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
@@ -84,21 +89,6 @@ EFFNETS = {
 }
 
 
-def _randomize_norms(model, seed=0):
-    """Random BatchNormalization statistics, scales and offsets and random
-    biases, so a weight read from the wrong layer cannot pass."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        name = w.path
-        if "moving_variance" in name or "gamma" in name:
-            v = rng.uniform(0.5, 1.5, w.shape)
-        elif "beta" in name or "moving_mean" in name or "bias" in name:
-            v = rng.normal(0.0, 0.1, w.shape)
-        else:
-            continue
-        w.assign(v.astype(w.dtype))
-
-
 def _effnet(kind, image_size=(32, 32), num_classes=5, activation=None,
             **overrides):
     backbone = keras_hub.models.EfficientNetBackbone(
@@ -113,17 +103,6 @@ def _effnet(kind, image_size=(32, 32), num_classes=5, activation=None,
         activation=activation)
     _randomize_norms(task)
     return task
-
-
-def _pixels(batch, h, w, seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 255, (batch, h, w, 3)).astype("float32")
-
-
-def _expected(task, pixels):
-    images = keras.ops.convert_to_numpy(
-        task.preprocessor.image_converter(pixels))
-    return keras_out(task, images)
 
 
 @pytest.mark.parametrize("kind", sorted(EFFNETS))

@@ -16,6 +16,11 @@ import pytest
 import keras2litert
 from harness import assert_builtin_only, run_cli
 from hub_common import cli_error, keras_out, run_signature, save_preset
+from hub_common import (
+    randomize_norms as _randomize_norms,
+    raw_pixels as _pixels,
+    keras_on_pixels as _expected,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
@@ -55,25 +60,6 @@ RESNETS = {
 }
 
 
-def _randomize_norms(model, seed=0):
-    """The convolutions keep keras' random initialization; every
-    BatchNormalization gets random statistics, scales and offsets and the
-    head a random bias, so a weight read from the wrong layer cannot
-    pass."""
-    rng = np.random.default_rng(seed)
-    for w in model.weights:
-        name = w.path
-        if "moving_variance" in name:
-            v = rng.uniform(0.5, 1.5, w.shape)
-        elif "gamma" in name:
-            v = rng.uniform(0.5, 1.5, w.shape)
-        elif "beta" in name or "moving_mean" in name or "bias" in name:
-            v = rng.normal(0.0, 0.1, w.shape)
-        else:
-            continue
-        w.assign(v.astype(w.dtype))
-
-
 def _resnet(kind, image_size=(32, 32), image_shape=(None, None, 3),
             num_classes=5, activation=None, with_preprocessor=True):
     backbone = keras_hub.models.ResNetBackbone(**RESNETS[kind],
@@ -90,18 +76,6 @@ def _resnet(kind, image_size=(32, 32), image_shape=(None, None, 3),
         activation=activation)
     _randomize_norms(task)
     return task
-
-
-def _pixels(batch, h, w, seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 255, (batch, h, w, 3)).astype("float32")
-
-
-def _expected(task, pixels):
-    """keras-hub on raw pixels: its image converter, then the task."""
-    images = keras.ops.convert_to_numpy(
-        task.preprocessor.image_converter(pixels))
-    return keras_out(task, images)
 
 
 @pytest.mark.parametrize("kind", sorted(RESNETS))

@@ -19,6 +19,10 @@ import keras2litert
 from harness import assert_builtin_only, run_cli
 from hub_common import cli_error, keras_out, randomize, run_signature, \
     save_preset
+from hub_common import (
+    raw_pixels as _pixels,
+    keras_on_pixels as _expected,
+)
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
@@ -43,17 +47,6 @@ def _vit(image_shape=(32, 32, 3), patch_size=8, image_size=None,
         backbone=backbone, num_classes=5, preprocessor=pre, **task_kw)
     randomize(task, matrix_scale=0.1, vector_scale=0.3)
     return task
-
-
-def _pixels(batch, h, w, c=3, seed=1):
-    rng = np.random.default_rng(seed)
-    return rng.uniform(0, 255, (batch, h, w, c)).astype("float32")
-
-
-def _expected(task, pixels):
-    images = keras.ops.convert_to_numpy(
-        task.preprocessor.image_converter(pixels))
-    return keras_out(task, images)
 
 
 CASES = {
