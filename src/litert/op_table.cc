@@ -334,6 +334,11 @@ WrittenOptions LessOpt(FBB& f, const Graph&, const Op&) {
              fb::LessOptionsBuilder(f).Finish());
 }
 
+WrittenOptions NonMaxSuppressionV5Opt(FBB& f, const Graph&, const Op&) {
+  return Opt(fb::BuiltinOptions::NonMaxSuppressionV5Options,
+             fb::NonMaxSuppressionV5OptionsBuilder(f).Finish());
+}
+
 int V1(const Graph&, const Op&) { return 1; }
 // LiteRT registers BROADCAST_TO from version 2 (version 1 was rolled back).
 int V2(const Graph&, const Op&) { return 2; }
@@ -424,6 +429,7 @@ const OpTableEntry kTable[] = {
     K2L_ROW(LogicalAnd, LOGICAL_AND, "1.14.0", V1, LogicalAndOpt)
     K2L_ROW(ReduceAny, REDUCE_ANY, "1.11.0", V1, Reducer)
     K2L_ROW(Range, RANGE, "1.13.0", V1, RangeOpt)
+    K2L_ROW(NonMaxSuppressionV5, NON_MAX_SUPPRESSION_V5, "2.1.0", V1, NonMaxSuppressionV5Opt)
 #undef K2L_ROW
 };
 // clang-format on

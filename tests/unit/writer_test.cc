@@ -9,6 +9,7 @@
 #include "litert/inspect.h"
 #include "litert/op_table.h"
 #include "litert/schema_generated.h"
+#include "runtime/litert_model.h"
 
 namespace k2l::litert {
 namespace {
@@ -244,6 +245,87 @@ TEST(Writer, WhileRejectsMismatchedLoopVariables) {
   r = g.AddOp(OpKind::kWhile, {g.inputs()[0].value}, ir::WhileAttrs{1, 7},
               "bad3");
   ASSERT_FALSE(r.ok());
+}
+
+// NON_MAX_SUPPRESSION_V5 with a constant max_output_size (static outputs)
+// or a computed one (dynamic outputs), run back through our runtime.
+Graph NmsGraph(bool constant_max_size) {
+  Graph g;
+  ValueId boxes = g.AddInput("boxes", DType::kFloat32, {3, 4});
+  ValueId scores = g.AddInput("scores", DType::kFloat32, {3});
+  ValueId max_size =
+      constant_max_size
+          ? g.AddConstant(ir::TensorData::FromVector(DType::kInt32, {},
+                                                     std::vector<int32_t>{2}),
+                          "max_size")
+          : g.AddInput("max_size", DType::kInt32, {});
+  auto outs =
+      g.AddOp(OpKind::kNonMaxSuppressionV5,
+              {boxes, scores, max_size, g.AddScalarFloat(0.5f, "iou"),
+               g.AddScalarFloat(0.f, "score"), g.AddScalarFloat(0.f, "sigma")},
+              ir::NoAttrs{}, "nms");
+  EXPECT_TRUE(outs.ok()) << outs.status().message();
+  g.outputs().push_back({"selected_indices", (*outs)[0]});
+  g.outputs().push_back({"selected_scores", (*outs)[1]});
+  g.outputs().push_back({"valid_outputs", (*outs)[2]});
+  return g;
+}
+
+TEST(Writer, NonMaxSuppressionV5RoundTrip) {
+  for (bool constant_max_size : {true, false}) {
+    SCOPED_TRACE(constant_max_size ? "constant max_output_size"
+                                   : "computed max_output_size");
+    Graph g = NmsGraph(constant_max_size);
+    ASSERT_TRUE(ir::Verify(g).ok());
+    auto bytes = Serialize(g, nullptr);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().message();
+    flatbuffers::Verifier v(bytes->data(), bytes->size());
+    ASSERT_TRUE(fb::VerifyModelBuffer(v));
+    const fb::Model* m = fb::GetModel(bytes->data());
+    ASSERT_EQ(m->operator_codes()->size(), 1u);
+    const fb::OperatorCode* oc = m->operator_codes()->Get(0);
+    EXPECT_EQ(oc->builtin_code(), fb::BuiltinOperator::NON_MAX_SUPPRESSION_V5);
+    EXPECT_EQ(oc->deprecated_builtin_code(), 121);
+    EXPECT_EQ(oc->version(), 1);
+    const fb::SubGraph* sg = m->subgraphs()->Get(0);
+    EXPECT_EQ(sg->operators()->Get(0)->builtin_options_type(),
+              fb::BuiltinOptions::NonMaxSuppressionV5Options);
+    const fb::Tensor* idx = sg->tensors()->Get(sg->outputs()->Get(0));
+    const fb::Tensor* valid = sg->tensors()->Get(sg->outputs()->Get(2));
+    EXPECT_EQ(idx->type(), fb::TensorType::INT32);
+    EXPECT_EQ(valid->shape()->size(), 0u);
+    if (constant_max_size) {
+      EXPECT_EQ(idx->shape()->Get(0), 2);
+      EXPECT_EQ(idx->shape_signature(), nullptr);
+    } else {
+      ASSERT_NE(idx->shape_signature(), nullptr);
+      EXPECT_EQ(idx->shape_signature()->Get(0), -1);
+    }
+    const auto* rt = m->buffers()->Get(m->metadata()->Get(0)->buffer())->data();
+    EXPECT_STREQ(reinterpret_cast<const char*>(rt->data()), "2.1.0");
+
+    // Boxes 0 and 1 overlap (IoU 0.9 / 1.1); box 2 is apart.
+    auto model = runtime::LiteRTModel::Load(*bytes);
+    ASSERT_TRUE(model.ok()) << model.status().message();
+    std::vector<runtime::NDArray> in = {
+        runtime::NDArray::Of(
+            runtime::TensorType::FLOAT32, {3, 4},
+            std::vector<float>{0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, 5, 1, 6}),
+        runtime::NDArray::Of(runtime::TensorType::FLOAT32, {3},
+                             std::vector<float>{0.8f, 0.9f, 0.1f})};
+    if (!constant_max_size) {
+      in.push_back(runtime::NDArray::Of(runtime::TensorType::INT32, {},
+                                        std::vector<int32_t>{2}));
+    }
+    auto out = model->Predict(in);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    ASSERT_EQ(out->size(), 3u);
+    ASSERT_EQ((*out)[0].shape, (runtime::Shape{2}));
+    EXPECT_EQ((*out)[0].as<int32_t>()[0], 1);
+    EXPECT_EQ((*out)[0].as<int32_t>()[1], 2);
+    EXPECT_EQ((*out)[1].as<float>()[1], 0.1f);
+    EXPECT_EQ(*(*out)[2].as<int32_t>(), 2);
+  }
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
-// Shape inference for Fill, BroadcastTo, Range, DynamicUpdateSlice and While.
+// Shape inference for Fill, BroadcastTo, Range, DynamicUpdateSlice, While
+// and NonMaxSuppressionV5: ops whose output shapes may depend on input
+// values.
 #include <algorithm>
 
 #include "ir/infer/infer_util.h"
@@ -99,6 +101,70 @@ Result<std::vector<OutputType>> InferWhile(const Graph& g,
   return out;
 }
 
+// NON_MAX_SUPPRESSION_V5: float32 boxes [N, 4] and scores [N]; int32
+// max_output_size and float32 iou_threshold, score_threshold and
+// soft_nms_sigma scalars. The selections are max_output_size long (dynamic
+// unless it is a constant); valid_outputs counts the real ones.
+Result<std::vector<OutputType>> InferNonMaxSuppressionV5(
+    const Graph& g, const std::vector<ValueId>& in) {
+  K2L_RETURN_IF_ERROR(ExpectInputs(in, 6, 6));
+  const Value& boxes = g.value(in[0]);
+  const Value& scores = g.value(in[1]);
+  if (boxes.dtype != DType::kFloat32 || boxes.shape.size() != 2 ||
+      (boxes.shape[1] != 4 && boxes.shape[1] != kDynamic)) {
+    return Status::Invalid("boxes must be float32 [num_boxes, 4], got " +
+                           std::string(DTypeName(boxes.dtype)) +
+                           ShapeToString(boxes.shape) +
+                           "; pass one [y1, x1, y2, x2] row per box");
+  }
+  if (scores.dtype != DType::kFloat32 || scores.shape.size() != 1) {
+    return Status::Invalid("scores must be float32 [num_boxes], got " +
+                           std::string(DTypeName(scores.dtype)) +
+                           ShapeToString(scores.shape) +
+                           "; pass one score per box");
+  }
+  if (boxes.shape[0] != kDynamic && scores.shape[0] != kDynamic &&
+      boxes.shape[0] != scores.shape[0]) {
+    return Status::Invalid(
+        "boxes " + ShapeToString(boxes.shape) + " and scores " +
+        ShapeToString(scores.shape) +
+        " disagree on the number of boxes; give one score per box");
+  }
+  const Value& max_size = g.value(in[2]);
+  if (max_size.dtype != DType::kInt32 || !max_size.shape.empty()) {
+    return Status::Invalid("max_output_size must be an int32 scalar, got " +
+                           std::string(DTypeName(max_size.dtype)) +
+                           ShapeToString(max_size.shape) +
+                           "; cast or reshape it to one");
+  }
+  const char* names[] = {"iou_threshold", "score_threshold", "soft_nms_sigma"};
+  for (int k = 0; k < 3; ++k) {
+    const Value& v = g.value(in[3 + k]);
+    if (v.dtype != DType::kFloat32 || !v.shape.empty()) {
+      return Status::Invalid(
+          std::string(names[k]) + " must be a float32 scalar, got " +
+          std::string(DTypeName(v.dtype)) + ShapeToString(v.shape) +
+          "; cast or reshape it to one");
+    }
+  }
+  const Value& sigma = g.value(in[5]);
+  if (sigma.is_constant() && sigma.constant->as<float>()[0] < 0.f) {
+    return Status::Invalid("soft_nms_sigma is " +
+                           std::to_string(sigma.constant->as<float>()[0]) +
+                           "; it must be >= 0 (0 turns Soft-NMS off)");
+  }
+  int64_t m = kDynamic;
+  if (auto c = ConstInts(g, in[2])) {
+    if ((*c)[0] < 0) {
+      return Status::Invalid("max_output_size is " + std::to_string((*c)[0]) +
+                             "; it must be >= 0");
+    }
+    m = (*c)[0];
+  }
+  return std::vector<OutputType>{
+      {DType::kInt32, {m}}, {DType::kFloat32, {m}}, {DType::kInt32, {}}};
+}
+
 }  // namespace
 
 Result<std::vector<OutputType>> InferControlFlow(const Graph& g, OpKind kind,
@@ -181,6 +247,8 @@ Result<std::vector<OutputType>> InferControlFlow(const Graph& g, OpKind kind,
       }
       return std::vector<OutputType>{{DType::kInt32, {n}}};
     }
+    case OpKind::kNonMaxSuppressionV5:
+      return InferNonMaxSuppressionV5(g, in);
     default:
       return Status::Internal("not a control-flow op");
   }

@@ -148,6 +148,7 @@ Result<std::vector<OutputType>> InferOutputs(const Graph& g, OpKind kind,
     case OpKind::kDynamicUpdateSlice:
     case OpKind::kBroadcastTo:
     case OpKind::kWhile:
+    case OpKind::kNonMaxSuppressionV5:
       return infer::InferControlFlow(g, kind, inputs, attrs);
     default:
       return infer::InferElementwise(g, kind, inputs, attrs);

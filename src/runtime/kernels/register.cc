@@ -11,6 +11,7 @@ Status RegisterAll(OpResolver& r) {
   K2L_RETURN_IF_ERROR(RegisterSequenceRnnKernels(r));
   K2L_RETURN_IF_ERROR(RegisterElementwiseKernels(r));
   K2L_RETURN_IF_ERROR(RegisterNNKernels(r));
+  K2L_RETURN_IF_ERROR(RegisterNonMaxSuppressionKernels(r));
   return Status::Ok();
 }
 

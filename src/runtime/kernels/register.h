@@ -17,5 +17,6 @@ Status RegisterSequenceLstmKernels(OpResolver& r);
 Status RegisterSequenceRnnKernels(OpResolver& r);
 Status RegisterElementwiseKernels(OpResolver& r);
 Status RegisterNNKernels(OpResolver& r);
+Status RegisterNonMaxSuppressionKernels(OpResolver& r);
 
 }  // namespace k2l::runtime::kernels
