@@ -241,7 +241,7 @@ def test_rejects_unsupported_task_type(tmp_path):
     assert ("the Keras-Hub task 'MoonshineAudioToText' is a AudioToText task"
             in err)
     assert ("Supported task types: CausalLM, TextClassifier, Seq2SeqLM, "
-            "ImageClassifier and ImageSegmenter") in err
+            "ImageClassifier, ImageSegmenter and ObjectDetector") in err
 
 
 def test_rejects_backbone_without_builder(tmp_path):

@@ -370,6 +370,7 @@ Result<HubSource> LoadHubSource(const std::string& dir,
   HubSource out;
   out.notes.push_back(task_class + " (a " + std::string(TaskKindName(kind)) +
                       " on " + backbone_class + "): " + lengths);
+  for (std::string& n : graph.notes) out.notes.push_back(std::move(n));
   out.source.format = keras::SourceFormat::kHubPreset;
   out.source.config = std::move(graph.model);
   out.source.weights = std::make_unique<TaskWeightStore>(

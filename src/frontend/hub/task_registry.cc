@@ -85,6 +85,10 @@ const std::vector<Architecture>& Architectures() {
       // DeepLabV3 on a ResNet image encoder.
       {TaskKind::kImageSegmenter, "DeepLabV3Backbone",
        BuildDeepLabV3ImageSegmenter},
+      // RetinaNet: a ResNet image encoder, its FeaturePyramid and the box
+      // and class heads, with keras-hub's decoding (anchors and NMS).
+      {TaskKind::kObjectDetector, "RetinaNetBackbone",
+       BuildRetinaNetObjectDetector},
   };
   return all;
 }

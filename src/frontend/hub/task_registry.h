@@ -43,6 +43,9 @@ struct TaskGraph {
   nlohmann::json model;
   std::string backbone_layer;
   std::set<std::string> head_layers;
+  // What the summary should say about choices the builder made (e.g. that
+  // a detector's decoding is left out).
+  std::vector<std::string> notes;
 };
 
 // What a builder is given: the hyperparameters of the backbone and task
@@ -106,5 +109,6 @@ Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in);
 Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in);
 Result<TaskGraph> BuildEfficientNetImageClassifier(const BuildInput& in);
 Result<TaskGraph> BuildMobileNetImageClassifier(const BuildInput& in);
+Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in);
 
 }  // namespace k2l::hub

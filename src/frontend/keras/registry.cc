@@ -48,6 +48,8 @@ Status RegisterAll(Registry& r) {
   K2L_RETURN_IF_ERROR(RegisterHubViTLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubEfficientNetLayers(r));
   K2L_RETURN_IF_ERROR(RegisterHubMobileNetLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubRetinaNetLayers(r));
+  K2L_RETURN_IF_ERROR(RegisterHubDetectionLayers(r));
   return Status::Ok();
 }
 

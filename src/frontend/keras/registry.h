@@ -69,6 +69,12 @@ Status RegisterHubT5Layers(Registry& r);
 Status RegisterHubDeepLabLayers(Registry& r);
 // Keras-Hub's ViT layers (layers/hub_vit.cc).
 Status RegisterHubViTLayers(Registry& r);
+// Keras-Hub's RetinaNet FeaturePyramid and PredictionHead
+// (layers/hub_retinanet.cc).
+Status RegisterHubRetinaNetLayers(Registry& r);
+// RetinaNetObjectDetector's decode_predictions: anchor decoding and
+// NonMaxSuppression (layers/hub_detection.cc).
+Status RegisterHubDetectionLayers(Registry& r);
 // Keras-Hub's EfficientNet blocks (layers/hub_efficientnet.cc).
 Status RegisterHubEfficientNetLayers(Registry& r);
 // Keras-Hub's MobileNet blocks (layers/hub_mobilenet.cc).
