@@ -5,7 +5,8 @@ import keras
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from harness import run_cli
+import keras2litert
+from harness import assert_builtin_only, run_cli
 
 
 def randomize(model, seed=0, matrix_scale=0.2, vector_scale=0.5):
@@ -75,3 +76,33 @@ def keras_on_pixels(task, pixels):
     images = keras.ops.convert_to_numpy(
         task.preprocessor.image_converter(pixels))
     return keras_out(task, images)
+
+
+def convert_preset_and_live(task, tmp_path, note):
+    """Saves `task` as a preset, converts it with the CLI (whose summary must
+    contain `note`) and the live task with the Python API; the two files
+    must be byte-identical and builtin-only. Returns the file and the CLI's
+    stdout."""
+    preset = save_preset(task, tmp_path)
+    from_preset = tmp_path / "preset.tflite"
+    proc = run_cli("convert", preset, "-o", from_preset, check=True)
+    assert note in proc.stdout, proc.stdout
+    from_live = tmp_path / "live.tflite"
+    keras2litert.export(task, from_live, verbose=False)
+    assert from_preset.read_bytes() == from_live.read_bytes()
+    assert_builtin_only(from_preset)
+    return from_preset, proc.stdout
+
+
+def assert_runs_like(path, feeds, want, tolerance):
+    """Signature serving_default of `path`, in ai-edge-litert and in our
+    runtime, gives exactly the outputs in `want` (name -> array), each
+    within `tolerance` (assert_allclose keyword arguments)."""
+    theirs = run_signature(path, feeds)
+    mine = keras2litert.LiteRTModel(path).predict(feeds)
+    for runtime, got in [("ai-edge-litert", theirs),
+                         ("keras2litert runtime", mine)]:
+        assert sorted(got) == sorted(want), runtime
+        for k, v in want.items():
+            np.testing.assert_allclose(got[k], v, err_msg=f"{runtime}: {k}",
+                                       **tolerance)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import keras2litert
-from harness import assert_builtin_only, run_cli
+from hub_common import assert_runs_like, convert_preset_and_live
 from hub_common import (
     cli_error,
     keras_on_pixels as _expected,
@@ -60,25 +60,14 @@ def _segmenter(variant, image_size=(32, 32), activation=None,
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_deeplab_preset_and_live_task_match_keras_hub(tmp_path, variant):
     task = _segmenter(variant)
-    preset = save_preset(task, tmp_path)
-    from_preset = tmp_path / "preset.tflite"
-    proc = run_cli("convert", preset, "-o", from_preset, check=True)
-    assert ("DeepLabV3ImageSegmenter (a ImageSegmenter on DeepLabV3Backbone)"
-            ": image_size 32x32 (the image converter in preprocessor.json)"
-            ) in proc.stdout
-    from_live = tmp_path / "live.tflite"
-    keras2litert.export(task, from_live, verbose=False)
-    assert from_preset.read_bytes() == from_live.read_bytes()
-    assert_builtin_only(from_preset)
-
+    path, _ = convert_preset_and_live(
+        task, tmp_path,
+        "DeepLabV3ImageSegmenter (a ImageSegmenter on DeepLabV3Backbone)"
+        ": image_size 32x32 (the image converter in preprocessor.json)")
     pixels = _pixels(2, 32, 32, seed=7)
     want = _expected(task, pixels)
     assert want.shape == (2, 32, 32, 3)
-    got = run_signature(from_preset, {"images": pixels})
-    assert list(got) == ["logits"]
-    np.testing.assert_allclose(got["logits"], want, **HUB_TEXT)
-    mine = keras2litert.LiteRTModel(from_preset).predict({"images": pixels})
-    np.testing.assert_allclose(mine["logits"], want, **HUB_TEXT)
+    assert_runs_like(path, {"images": pixels}, {"logits": want}, HUB_TEXT)
 
 
 def test_deeplab_other_image_size_and_no_preprocessing(tmp_path):

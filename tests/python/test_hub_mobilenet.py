@@ -9,12 +9,12 @@ every Keras-Hub task.
 """
 import json
 
-import keras
 import numpy as np
 import pytest
 
 import keras2litert
-from harness import assert_builtin_only, op_names, run_cli
+from harness import op_names, run_cli
+from hub_common import assert_runs_like, convert_preset_and_live
 from hub_common import cli_error, keras_out, run_signature, save_preset
 from hub_common import (
     randomize_norms as _randomize_norms,
@@ -91,28 +91,17 @@ def test_mobilenet_preset_and_live_task_match_keras_hub(tmp_path, config):
     matches keras-hub in both runtimes. The depthwise convolutions are
     DEPTHWISE_CONV_2D, not a split per channel."""
     task = _mobilenet(config)
-    preset = save_preset(task, tmp_path)
-    from_preset = tmp_path / "preset.tflite"
-    proc = run_cli("convert", preset, "-o", from_preset, check=True)
-    assert ("MobileNetImageClassifier (a ImageClassifier on "
-            "MobileNetBackbone): image_size 32x32 (the image converter in "
-            "preprocessor.json), 3 channels; the image converter's "
-            "rescaling") in proc.stdout
-    from_live = tmp_path / "live.tflite"
-    keras2litert.export(task, from_live, verbose=False)
-    assert from_preset.read_bytes() == from_live.read_bytes()
-    assert_builtin_only(from_preset)
-    ops = set(op_names(from_preset))
+    path, _ = convert_preset_and_live(
+        task, tmp_path,
+        "MobileNetImageClassifier (a ImageClassifier on "
+        "MobileNetBackbone): image_size 32x32 (the image converter in "
+        "preprocessor.json), 3 channels; the image converter's rescaling")
+    ops = set(op_names(path))
     assert {"DEPTHWISE_CONV_2D", "CONV_2D", "HARD_SWISH"} <= ops
     assert "SPLIT" not in ops
-
     pixels = _pixels(2, 32, 32)
-    want = _expected(task, pixels)
-    got = run_signature(from_preset, {"images": pixels})
-    assert list(got) == ["logits"]
-    np.testing.assert_allclose(got["logits"], want, **HUB_TEXT)
-    mine = keras2litert.LiteRTModel(from_preset).predict({"images": pixels})
-    np.testing.assert_allclose(mine["logits"], want, **HUB_TEXT)
+    assert_runs_like(path, {"images": pixels},
+                     {"logits": _expected(task, pixels)}, HUB_TEXT)
 
 
 def test_signature_and_image_size_160(tmp_path):

@@ -16,6 +16,7 @@ import keras2litert
 from harness import assert_builtin_only, run_cli
 from hub_common import (
     cli_error,
+    convert_preset_and_live,
     randomize_norms,
     raw_pixels,
     run_signature,
@@ -99,19 +100,13 @@ def _run_both(path, images):
 
 def test_retinanet_preset_and_live_task_match_keras_hub(tmp_path):
     task = _detector(image_size=(64, 64))
-    preset = save_preset(task, tmp_path)
-    from_preset = tmp_path / "preset.tflite"
-    proc = run_cli("convert", preset, "-o", from_preset, check=True)
-    assert ("RetinaNetObjectDetector (a ObjectDetector on RetinaNetBackbone)"
-            ": image_size 64x64 (the image converter in preprocessor.json)"
-            ) in proc.stdout
+    from_preset, stdout = convert_preset_and_live(
+        task, tmp_path,
+        "RetinaNetObjectDetector (a ObjectDetector on RetinaNetBackbone)"
+        ": image_size 64x64 (the image converter in preprocessor.json)")
     assert ("RetinaNetObjectDetector: outputs boxes (yxyx), confidence, "
             "labels and num_detections as its predict() decodes them "
-            "(anchors, then NON_MAX_SUPPRESSION_V5 per image)") in proc.stdout
-    from_live = tmp_path / "live.tflite"
-    keras2litert.export(task, from_live, verbose=False)
-    assert from_preset.read_bytes() == from_live.read_bytes()
-    assert_builtin_only(from_preset)
+            "(anchors, then NON_MAX_SUPPRESSION_V5 per image)") in stdout
 
     pixels = raw_pixels(3, 64, 64, seed=7)
     images = keras.ops.convert_to_numpy(

@@ -8,7 +8,6 @@ upstream keras-hub's 1e-3 export test bar; the reason is stated there.
 """
 import json
 import shutil
-from pathlib import Path
 
 import keras
 import numpy as np

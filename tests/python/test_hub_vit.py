@@ -11,12 +11,12 @@ Keras-Hub task.
 import json
 import shutil
 
-import keras
 import numpy as np
 import pytest
 
 import keras2litert
-from harness import assert_builtin_only, run_cli
+from harness import run_cli
+from hub_common import assert_runs_like, convert_preset_and_live
 from hub_common import cli_error, keras_out, randomize, run_signature, \
     save_preset
 from hub_common import (
@@ -71,31 +71,21 @@ def test_vit_preset_and_live_task_match_keras_hub(tmp_path, case):
     raw pixels and matches keras-hub in both runtimes."""
     task = _vit(**CASES[case])
     h, w, _ = task.backbone.image_shape
-    preset = save_preset(task, tmp_path)
-    from_preset = tmp_path / "preset.tflite"
-    proc = run_cli("convert", preset, "-o", from_preset, check=True)
-    assert (f"ViTImageClassifier (a ImageClassifier on ViTBackbone): "
-            f"image_size {h}x{w} (the image converter in preprocessor.json), "
-            f"3 channels; the image converter's rescaling") in proc.stdout
-    from_live = tmp_path / "live.tflite"
-    keras2litert.export(task, from_live, verbose=False)
-    assert from_preset.read_bytes() == from_live.read_bytes()
-    assert_builtin_only(from_preset)
-
+    path, _ = convert_preset_and_live(
+        task, tmp_path,
+        f"ViTImageClassifier (a ImageClassifier on ViTBackbone): "
+        f"image_size {h}x{w} (the image converter in preprocessor.json), "
+        f"3 channels; the image converter's rescaling")
     out = "predictions" if "softmax" in case else "logits"
-    model = keras2litert.LiteRTModel(from_preset)
+    model = keras2litert.LiteRTModel(path)
     assert model.get_signature_list()["serving_default"] == {
         "inputs": ["images"], "outputs": [out]}
     (d,) = model.input_details
     assert list(d["shape_signature"]) == [-1, h, w, 3]
     for batch in (2, 3):
         pixels = _pixels(batch, h, w, seed=batch)
-        want = _expected(task, pixels)
-        got = run_signature(from_preset, {"images": pixels})
-        assert list(got) == [out]
-        np.testing.assert_allclose(got[out], want, **HUB_TEXT)
-        mine = model.predict({"images": pixels})
-        np.testing.assert_allclose(mine[out], want, **HUB_TEXT)
+        assert_runs_like(path, {"images": pixels},
+                         {out: _expected(task, pixels)}, HUB_TEXT)
 
 
 def test_without_preprocessing_and_backbone_image_shape(tmp_path):
