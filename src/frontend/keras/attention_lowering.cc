@@ -51,6 +51,22 @@ bool CallGiven(LayerContext& ctx, size_t pos, const std::string& key) {
          ctx.KwargInputs(key).has_value();
 }
 
+Status RefuseCaches(LayerContext& ctx, size_t first) {
+  const char* caches[] = {
+      "self_attention_cache", "self_attention_cache_update_index",
+      "cross_attention_cache", "cross_attention_cache_update_index"};
+  for (size_t i = 0; i < 4; ++i) {
+    if (CallGiven(ctx, first + i, caches[i])) {
+      return ctx.Invalid(
+          std::string("it is called with ") + caches[i] +
+              ": a key/value cache is not supported",
+          "Export the model without a cache: it computes the full sequence "
+          "in one call (cached generation steps are not supported yet)");
+    }
+  }
+  return Status::Ok();
+}
+
 Status RefuseQuantized(LayerContext& ctx) {
   if (!ctx.Has("dtype")) return Status::Ok();
   const json& d = ctx.config()["dtype"];

@@ -22,6 +22,12 @@ Result<ir::ValueId> CallTensor(LayerContext& ctx, size_t pos,
 // Whether call argument `key` (at position `pos`) is given, and not None.
 bool CallGiven(LayerContext& ctx, size_t pos, const std::string& key);
 
+// keras-hub's decoder blocks take four key/value-cache call arguments from
+// position `first` on: self_attention_cache, its update index,
+// cross_attention_cache and its update index. A call given any of them is
+// refused, naming it: cached generation steps are not exported.
+Status RefuseCaches(LayerContext& ctx, size_t first);
+
 // A layer under a quantized dtype policy stores integer weights and scales
 // its converter does not read: refused, naming the policy.
 Status RefuseQuantized(LayerContext& ctx);

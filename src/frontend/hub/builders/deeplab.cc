@@ -11,34 +11,14 @@
 
 #include "frontend/hub/builders/vision.h"
 #include "frontend/hub/hyperparams.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::hub {
 
 namespace {
 
 json Conv1x1(int64_t filters, const json& activation = "linear") {
-  return {{"filters", filters},
-          {"kernel_size", {1, 1}},
-          {"strides", {1, 1}},
-          {"padding", "same"},
-          {"data_format", "channels_last"},
-          {"dilation_rate", {1, 1}},
-          {"groups", 1},
-          {"activation", activation},
-          {"use_bias", false}};
-}
-
-// keras.layers.BatchNormalization with its defaults, over channels.
-json DefaultBatchNorm() {
-  return {{"axis", -1},
-          {"epsilon", 1e-3},
-          {"momentum", 0.99},
-          {"center", true},
-          {"scale", true}};
-}
-
-json ReluConfig() {
-  return {{"max_value", nullptr}, {"negative_slope", 0.0}, {"threshold", 0.0}};
+  return keras::Conv2DConfig(filters, 1, 1, "same", false, activation);
 }
 
 json Upsampling(int64_t size) {
@@ -142,17 +122,17 @@ Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in) {
   if (!low_key.is_null()) {
     json low = g.Call("Conv2D", "decoder_conv", Conv1x1(projection),
                       json::array({level_of(low_key)}));
-    low = g.Call("BatchNormalization", "decoder_norm", DefaultBatchNorm(),
+    low = g.Call("BatchNormalization", "decoder_norm", keras::BatchNormConfig(1e-3, 0.99),
                  json::array({low}));
-    low = g.Call("ReLU", "decoder_relu", ReluConfig(), json::array({low}));
+    low = g.Call("ReLU", "decoder_relu", keras::ReluConfig(), json::array({low}));
     x = g.Call("Concatenate", "encoder_decoder_concat", {{"axis", -1}},
                json::array({json::array({x, low})}));
   }
   x = g.Call("Conv2D", "segmentation_head_conv", Conv1x1(256),
              json::array({x}));
-  x = g.Call("BatchNormalization", "segmentation_head_norm", DefaultBatchNorm(),
+  x = g.Call("BatchNormalization", "segmentation_head_norm", keras::BatchNormConfig(1e-3, 0.99),
              json::array({x}));
-  x = g.Call("ReLU", "segmentation_head_relu", ReluConfig(), json::array({x}));
+  x = g.Call("ReLU", "segmentation_head_relu", keras::ReluConfig(), json::array({x}));
   x = g.Call("UpSampling2D", "backbone_output_upsampling",
              Upsampling(std::max<int64_t>(stride / upsample, 1)),
              json::array({x}));

@@ -24,6 +24,7 @@
 
 #include "frontend/hub/builders/vision.h"
 #include "frontend/hub/hyperparams.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::hub {
 
@@ -144,26 +145,16 @@ class EfficientNetGraph {
             int64_t kernel, int64_t stride, const std::string& padding,
             bool use_bias = false, const json& activation = "linear") {
     return g_.Call("Conv2D", name,
-                   {{"filters", filters},
-                    {"kernel_size", {kernel, kernel}},
-                    {"strides", {stride, stride}},
-                    {"padding", padding},
-                    {"data_format", "channels_last"},
-                    {"dilation_rate", {1, 1}},
-                    {"groups", 1},
-                    {"activation", activation},
-                    {"use_bias", use_bias}},
+                   keras::Conv2DConfig(filters, kernel, stride, padding,
+                                       use_bias, activation),
                    json::array({x}));
   }
   // The stem's and top's norms take the backbone's momentum; the v1
   // blocks' keep keras' default (axis 3), as keras-hub builds them.
   json BatchNorm(const std::string& name, const json& x, bool block = false) {
     return g_.Call("BatchNormalization", name,
-                   {{"axis", block ? 3 : -1},
-                    {"epsilon", eps_},
-                    {"momentum", block ? 0.99 : momentum_},
-                    {"center", true},
-                    {"scale", true}},
+                   keras::BatchNormConfig(eps_, block ? 0.99 : momentum_,
+                                          block ? 3 : -1),
                    json::array({x}));
   }
   json Act(const std::string& name, const json& x, const json& activation) {
@@ -194,14 +185,7 @@ class EfficientNetGraph {
     }
     x = ZeroPad(name + "dwconv_pad", x, kernel / 2);
     x = g_.Call("DepthwiseConv2D", name + "dwconv",
-                {{"kernel_size", {kernel, kernel}},
-                 {"strides", {stride, stride}},
-                 {"padding", "valid"},
-                 {"depth_multiplier", 1},
-                 {"data_format", "channels_last"},
-                 {"dilation_rate", {1, 1}},
-                 {"activation", "linear"},
-                 {"use_bias", false}},
+                keras::DepthwiseConv2DConfig(kernel, stride, "valid"),
                 json::array({x}));
     x = BatchNorm(name + "dwconv_bn", x, true);
     x = Act(name + "dwconv_activation", x);

@@ -19,6 +19,7 @@
 #include "frontend/hub/builders/vision.h"
 #include "frontend/hub/hyperparams.h"
 #include "frontend/keras/mobilenet_channels.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::hub {
 
@@ -91,19 +92,6 @@ Status CheckRatio(const json& r, const std::string& what) {
                          r.dump() + ", not a number or None" + kResave);
 }
 
-json ConvConfig(int64_t filters, int64_t kernel, int64_t stride, bool bias,
-                const json& activation) {
-  return {{"filters", filters},
-          {"kernel_size", {kernel, kernel}},
-          {"strides", {stride, stride}},
-          {"padding", "valid"},
-          {"data_format", "channels_last"},
-          {"dilation_rate", {1, 1}},
-          {"groups", 1},
-          {"activation", activation},
-          {"use_bias", bias}};
-}
-
 }  // namespace
 
 Result<TaskGraph> BuildMobileNetImageClassifier(const BuildInput& in) {
@@ -150,15 +138,10 @@ Result<TaskGraph> BuildMobileNetImageClassifier(const BuildInput& in) {
                    {"data_format", "channels_last"}},
                   json::array({image}));
   const int64_t stem = MobileNetChannels(static_cast<double>(stem_filters));
-  x = g.Call("Conv2D", "input_conv", ConvConfig(stem, 3, 2, false, "linear"),
+  x = g.Call("Conv2D", "input_conv", keras::Conv2DConfig(stem, 3, 2, "valid", false),
              json::array({x}));
   x = g.Call("BatchNormalization", "input_batch_norm",
-             {{"axis", -1},
-              {"epsilon", 1e-5},
-              {"momentum", 0.9},
-              {"center", true},
-              {"scale", true}},
-             json::array({x}));
+             keras::BatchNormConfig(1e-5, 0.9), json::array({x}));
   x = g.Call("Activation", "activation", {{"activation", stem_activation}},
              json::array({x}));
   x = g.Call("DepthwiseConvBlock", "block_0_0",
@@ -203,7 +186,8 @@ Result<TaskGraph> BuildMobileNetImageClassifier(const BuildInput& in) {
                     {{"data_format", "channels_last"}, {"keepdims", true}},
                     json::array({map}));
     y = t.Call("Conv2D", "classifier_conv",
-               ConvConfig(features, 1, 1, true, "hard_silu"),
+               keras::Conv2DConfig(features, 1, 1, "valid", true,
+                                   "hard_silu"),
                json::array({y}));
     y = t.Call("Flatten", "flatten", {{"data_format", "channels_last"}},
                json::array({y}));

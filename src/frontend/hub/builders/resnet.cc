@@ -9,6 +9,7 @@
 
 #include "frontend/hub/builders/vision.h"
 #include "frontend/hub/hyperparams.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::hub {
 
@@ -22,25 +23,12 @@ class ResNetGraph {
   json Conv(const std::string& name, const json& x, int64_t filters,
             int64_t kernel, int64_t stride, const char* padding) {
     return g_.Call("Conv2D", name,
-                   {{"filters", filters},
-                    {"kernel_size", {kernel, kernel}},
-                    {"strides", {stride, stride}},
-                    {"padding", padding},
-                    {"data_format", "channels_last"},
-                    {"dilation_rate", {1, 1}},
-                    {"groups", 1},
-                    {"activation", "linear"},
-                    {"use_bias", false}},
+                   keras::Conv2DConfig(filters, kernel, stride, padding, false),
                    json::array({x}));
   }
   json BatchNorm(const std::string& name, const json& x) {
     return g_.Call("BatchNormalization", name,
-                   {{"axis", -1},
-                    {"epsilon", 1e-5},
-                    {"momentum", 0.9},
-                    {"center", true},
-                    {"scale", true}},
-                   json::array({x}));
+                   keras::BatchNormConfig(1e-5, 0.9), json::array({x}));
   }
   json Relu(const std::string& name, const json& x) {
     return g_.Call("Activation", name, {{"activation", "relu"}},

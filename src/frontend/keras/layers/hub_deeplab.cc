@@ -11,6 +11,7 @@
 #include "frontend/keras/attention_lowering.h"
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::keras {
 
@@ -22,16 +23,10 @@ using nlohmann::json;
 
 json ConvConfig(const std::string& name, int64_t filters, int64_t kernel,
                 int64_t dilation) {
-  return {{"name", name},
-          {"filters", filters},
-          {"kernel_size", {kernel, kernel}},
-          {"strides", {1, 1}},
-          {"padding", kernel == 1 ? "valid" : "same"},
-          {"data_format", "channels_last"},
-          {"dilation_rate", {dilation, dilation}},
-          {"groups", 1},
-          {"activation", "linear"},
-          {"use_bias", false}};
+  json c = Conv2DConfig(filters, kernel, 1, kernel == 1 ? "valid" : "same",
+                        false, "linear", 1, dilation);
+  c["name"] = name;
+  return c;
 }
 
 // Conv2D, BatchNormalization and the activation of one Sequential branch
@@ -50,12 +45,7 @@ Result<ValueId> ConvBnAct(LayerContext& ctx, std::vector<std::string> seq,
       x, RunSublayer(ctx, "Conv2D", conv, at("conv2d"), conv["name"], x));
   K2L_ASSIGN_OR_RETURN(
       x, RunSublayer(ctx, "BatchNormalization",
-                     {{"name", bn_name},
-                      {"axis", -1},
-                      {"epsilon", 1e-3},
-                      {"momentum", 0.99},
-                      {"center", true},
-                      {"scale", true}},
+                     BatchNormConfig(1e-3, 0.99),
                      at("batch_normalization"), bn_name, x));
   return RunSublayer(ctx, "Activation",
                      {{"name", act_name}, {"activation", activation}},

@@ -28,6 +28,7 @@
 #include <cmath>
 
 #include "frontend/keras/registry.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::keras {
 
@@ -131,15 +132,8 @@ Result<ValueId> Conv(LayerContext& ctx, const std::string& attr,
                      bool use_bias = false,
                      const std::string& activation = "linear") {
   return RunOne(ctx, "Conv2D",
-                {{"filters", filters},
-                 {"kernel_size", {kernel, kernel}},
-                 {"strides", {stride, stride}},
-                 {"padding", padding},
-                 {"data_format", "channels_last"},
-                 {"dilation_rate", {1, 1}},
-                 {"groups", 1},
-                 {"activation", activation},
-                 {"use_bias", use_bias}},
+                Conv2DConfig(filters, kernel, stride, padding, use_bias,
+                             activation),
                 attr, ctx.name() + suffix, x);
 }
 
@@ -147,7 +141,7 @@ Result<ValueId> Norm(LayerContext& ctx, const std::string& attr,
                      const std::string& suffix, const Block& b, ValueId x) {
   return RunOne(
       ctx, "BatchNormalization",
-      {{"axis", 3}, {"epsilon", b.epsilon}, {"center", true}, {"scale", true}},
+      BatchNormConfig(b.epsilon, 0.99, 3),
       attr, ctx.name() + suffix, x);
 }
 
@@ -215,14 +209,8 @@ Result<std::vector<ValueId>> ConvertMBConv(LayerContext& ctx) {
     K2L_ASSIGN_OR_RETURN(x, Act(ctx, "act", "activation", b.activation, x));
   }
   K2L_ASSIGN_OR_RETURN(x, RunOne(ctx, "DepthwiseConv2D",
-                                 {{"kernel_size", {b.kernel, b.kernel}},
-                                  {"strides", {b.stride, b.stride}},
-                                  {"padding", "same"},
-                                  {"depth_multiplier", 1},
-                                  {"data_format", "channels_last"},
-                                  {"dilation_rate", {1, 1}},
-                                  {"activation", "linear"},
-                                  {"use_bias", false}},
+                                 DepthwiseConv2DConfig(b.kernel, b.stride,
+                                                       "same"),
                                  "depthwise", ctx.name() + "dwconv2", x));
   K2L_ASSIGN_OR_RETURN(x, Norm(ctx, "bn2", "bn", b, x));
   K2L_ASSIGN_OR_RETURN(x, Act(ctx, "act", "activation", b.activation, x));

@@ -26,6 +26,7 @@
 
 #include "frontend/keras/mobilenet_channels.h"
 #include "frontend/keras/registry.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::keras {
 
@@ -75,25 +76,13 @@ class Block {
                        const json& kernel, const json& stride, int64_t groups,
                        bool bias) {
     return Run("Conv2D",
-               {{"filters", filters},
-                {"kernel_size", kernel},
-                {"strides", stride},
-                {"padding", "valid"},
-                {"data_format", "channels_last"},
-                {"dilation_rate", {1, 1}},
-                {"groups", groups},
-                {"activation", "linear"},
-                {"use_bias", bias}},
+               Conv2DConfig(filters, kernel, stride, "valid", bias, "linear",
+                            groups),
                attrs, suffix, x);
   }
   Result<ValueId> BatchNorm(const std::string& attr, const std::string& suffix,
                             ValueId x) {
-    return Run("BatchNormalization",
-               {{"axis", -1},
-                {"epsilon", kBnEpsilon},
-                {"momentum", kBnMomentum},
-                {"center", true},
-                {"scale", true}},
+    return Run("BatchNormalization", BatchNormConfig(kBnEpsilon, kBnMomentum),
                {attr}, suffix, x);
   }
   Result<ValueId> Activation(const std::vector<std::string>& attrs,
@@ -182,9 +171,7 @@ Result<std::vector<ValueId>> ConvertDepthwiseConvBlock(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(x, b.Conv({"conv1"}, "_conv1", x, infilters, kernel,
                                  stride, infilters, false));
   K2L_ASSIGN_OR_RETURN(x, b.BatchNorm("batch_normalization1", "_bn1", x));
-  K2L_ASSIGN_OR_RETURN(x, b.Run("ReLU",
-                                {{"negative_slope", 0.0}, {"threshold", 0.0}},
-                                {"activation1"}, "", x));
+  K2L_ASSIGN_OR_RETURN(x, b.Run("ReLU", ReluConfig(), {"activation1"}, "", x));
   if (ratio != 0.0) {
     K2L_ASSIGN_OR_RETURN(
         x, b.SqueezeExcite("se_layer", "_squeeze_excite", x, infilters, ratio));

@@ -13,6 +13,7 @@
 #include "frontend/keras/attention_lowering.h"
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::keras {
 
@@ -27,18 +28,11 @@ std::string Counted(const std::string& snake, size_t k) {
   return k == 0 ? snake : snake + "_" + std::to_string(k);
 }
 
-json Conv3x3(const std::string& name, int64_t filters, int64_t kernel,
-             int64_t stride, bool bias) {
-  return {{"name", name},
-          {"filters", filters},
-          {"kernel_size", {kernel, kernel}},
-          {"strides", {stride, stride}},
-          {"padding", "same"},
-          {"data_format", "channels_last"},
-          {"dilation_rate", {1, 1}},
-          {"groups", 1},
-          {"activation", "linear"},
-          {"use_bias", bias}};
+json Conv(const std::string& name, int64_t filters, int64_t kernel,
+          int64_t stride, bool bias) {
+  json c = Conv2DConfig(filters, kernel, stride, "same", bias);
+  c["name"] = name;
+  return c;
 }
 
 Status RequireFeatureMap(LayerContext& ctx, ValueId x,
@@ -104,12 +98,7 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
   auto bn = [&](const std::string& group, size_t k, const std::string& name,
                 ValueId x) {
     return RunSublayer(ctx, "BatchNormalization",
-                       {{"name", name},
-                        {"axis", -1},
-                        {"epsilon", epsilon},
-                        {"momentum", epsilon},
-                        {"center", true},
-                        {"scale", true}},
+                       BatchNormConfig(epsilon, epsilon),
                        {group, Counted("batch_normalization", k)}, name, x);
   };
 
@@ -120,7 +109,7 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
     const std::string level = "P" + std::to_string(min_level + k);
     const std::string name = "lateral_conv_" + level;
     K2L_ASSIGN_OR_RETURN(
-        ValueId x, RunSublayer(ctx, "Conv2D", Conv3x3(name, filters, 1, 1, true),
+        ValueId x, RunSublayer(ctx, "Conv2D", Conv(name, filters, 1, 1, true),
                                {"lateral_conv_layers", Counted("conv2d", k)},
                                name, ctx.input(k)));
     if (k + 1 < n) {
@@ -142,7 +131,7 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
   for (size_t k = 0; k < n; ++k) {
     const std::string name = "output_conv_P" + std::to_string(min_level + k);
     K2L_ASSIGN_OR_RETURN(
-        out[k], RunSublayer(ctx, "Conv2D", Conv3x3(name, filters, 3, 1, true),
+        out[k], RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 1, true),
                             {"output_conv_layers", Counted("conv2d", k)}, name,
                             out[k]));
   }
@@ -158,7 +147,7 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
     }
     const std::string name = "coarser_" + level;
     K2L_ASSIGN_OR_RETURN(
-        x, RunSublayer(ctx, "Conv2D", Conv3x3(name, filters, 3, 2, true),
+        x, RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 2, true),
                        {"output_conv_layers", Counted("conv2d", k)}, name, x));
     if (use_bn) {
       K2L_ASSIGN_OR_RETURN(
@@ -194,7 +183,7 @@ Result<std::vector<ValueId>> ConvertPredictionHead(LayerContext& ctx) {
     const size_t k = static_cast<size_t>(i);
     const std::string name = "conv2d_" + std::to_string(i);
     K2L_ASSIGN_OR_RETURN(
-        x, RunSublayer(ctx, "Conv2D", Conv3x3(name, filters, 3, 1, !group_norm),
+        x, RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 1, !group_norm),
                        {"conv_layers", Counted("conv2d", k)}, name, x));
     if (group_norm) {
       const std::string gn = "group_norm_" + std::to_string(i);
@@ -217,7 +206,7 @@ Result<std::vector<ValueId>> ConvertPredictionHead(LayerContext& ctx) {
   }
   K2L_ASSIGN_OR_RETURN(
       x, RunSublayer(ctx, "Conv2D",
-                     Conv3x3("logits_layer", out_filters, 3, 1, true),
+                     Conv("logits_layer", out_filters, 3, 1, true),
                      {"prediction_layer"}, "logits_layer", x));
   return std::vector<ValueId>{x};
 }

@@ -312,18 +312,7 @@ Result<T5Block> ReadT5Block(LayerContext& ctx, ValueId x) {
 Result<std::vector<ValueId>> ConvertT5TransformerLayer(LayerContext& ctx) {
   ValueId x = ctx.input();
   K2L_ASSIGN_OR_RETURN(T5Block b, ReadT5Block(ctx, x));
-  const char* caches[] = {
-      "self_attention_cache", "self_attention_cache_update_index",
-      "cross_attention_cache", "cross_attention_cache_update_index"};
-  for (size_t i = 0; i < 4; ++i) {
-    if (CallGiven(ctx, 6 + i, caches[i])) {
-      return ctx.Invalid(
-          std::string("it is called with ") + caches[i] +
-              ": a key/value cache is not supported",
-          "Export the model without a cache: it computes the full sequence "
-          "in one call (cached generation steps are not supported yet)");
-    }
-  }
+  K2L_RETURN_IF_ERROR(RefuseCaches(ctx, 6));
   K2L_ASSIGN_OR_RETURN(ValueId attention_mask,
                        CallTensor(ctx, 1, "attention_mask"));
   K2L_ASSIGN_OR_RETURN(ValueId position_bias,

@@ -76,14 +76,6 @@ Result<BlockConfig> ReadBlockConfig(LayerContext& ctx, ValueId x) {
   return c;
 }
 
-// A call argument that must be absent (or None): a tensor or a value there
-// is refused with `why` and `fix`.
-Status RefuseArgument(LayerContext& ctx, size_t pos, const std::string& key,
-                      const std::string& why, const std::string& fix) {
-  if (!CallGiven(ctx, pos, key)) return Status::Ok();
-  return ctx.Invalid("it is called with " + key + ": " + why, fix);
-}
-
 // `m` as int32, as ops.cast(m, "int32") does (floats truncate).
 Result<ValueId> AsInt32(LayerContext& ctx, ValueId m) {
   if (ctx.value(m).dtype == ir::DType::kInt32) return m;
@@ -347,17 +339,7 @@ Result<std::vector<ValueId>> ConvertTransformerDecoder(LayerContext& ctx) {
         "cross-attention weights",
         "Call it as layer(decoder_sequence), as it was built");
   }
-  const std::string cache_fix =
-      "Export the model without a cache: it computes the full sequence in "
-      "one call (cached generation steps are not supported yet)";
-  const char* caches[] = {
-      "self_attention_cache", "self_attention_cache_update_index",
-      "cross_attention_cache", "cross_attention_cache_update_index"};
-  for (size_t i = 0; i < 4; ++i) {
-    K2L_RETURN_IF_ERROR(RefuseArgument(ctx, 6 + i, caches[i],
-                                       "a key/value cache is not supported",
-                                       cache_fix));
-  }
+  K2L_RETURN_IF_ERROR(RefuseCaches(ctx, 6));
   K2L_ASSIGN_OR_RETURN(ValueId padding,
                        CallTensor(ctx, 2, "decoder_padding_mask"));
   K2L_ASSIGN_OR_RETURN(ValueId attention,

@@ -22,6 +22,7 @@
 #include "frontend/keras/model_lowering.h"
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
+#include "frontend/keras/layer_configs.h"
 
 namespace k2l::keras {
 
@@ -130,15 +131,8 @@ Result<std::vector<ValueId>> ConvertViTPatchingAndEmbedding(LayerContext& ctx) {
     auto two = ctx.SubWeights({"patch_embedding"}, {"kernel", "bias"}, 0);
     bias = two.ok();
   }
-  const json conv = {{"filters", hidden},
-                     {"kernel_size", {patch[0], patch[1]}},
-                     {"strides", {patch[0], patch[1]}},
-                     {"padding", "valid"},
-                     {"data_format", "channels_last"},
-                     {"dilation_rate", {1, 1}},
-                     {"groups", 1},
-                     {"activation", "linear"},
-                     {"use_bias", bias}};
+  const json patch_hw = {patch[0], patch[1]};
+  const json conv = Conv2DConfig(hidden, patch_hw, patch_hw, "valid", bias);
   K2L_ASSIGN_OR_RETURN(ValueId y, RunSub(ctx, "Conv2D", conv,
                                          {"patch_embedding"},
                                          "patch_embedding", x));
