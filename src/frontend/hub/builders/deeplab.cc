@@ -141,20 +141,14 @@ Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in) {
   // DeepLabV3ImageSegmenter: a 1x1 convolution to the classes.
   Hyperparams task(in.task, "DeepLabV3ImageSegmenter");
   K2L_ASSIGN_OR_RETURN(int64_t classes, task.Int("num_classes"));
-  json activation = in.task.value("activation", json(nullptr));
-  const bool raw = activation.is_null() || activation == "linear";
-  if (activation.is_null()) activation = "linear";
-  GraphBuilder t(NameOr(in.task, "deep_lab_v3_image_segmenter"));
-  ImageInput images = AddImageInput(t, in);
-  json y = t.CallModel(std::move(backbone), json::array({images.x}));
-  y = t.Call("Conv2D", "segmentation_output", Conv1x1(classes, activation),
-             json::array({y}));
-  TaskGraph out;
-  out.model = t.Build({{"images", images.images}},
-                      {{raw ? "logits" : "predictions", y}});
-  out.backbone_layer = name;
-  out.head_layers = {"segmentation_output"};
-  return out;
+  const HeadActivation act = ReadHeadActivation(in.task);
+  auto head = [&](GraphBuilder& t, const json& features) -> Result<ImageHead> {
+    json y = t.Call("Conv2D", "segmentation_output",
+                    Conv1x1(classes, act.activation), json::array({features}));
+    return ImageHead{y, act.output_name, {"segmentation_output"}};
+  };
+  return ImageTask(in, std::move(backbone), name, "deep_lab_v3_image_segmenter",
+                   head);
 }
 
 }  // namespace k2l::hub

@@ -54,16 +54,19 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
       max_level > 9) {
     return Status::Invalid(
         owner + ": min_level " + std::to_string(min_level) + " and max_level " +
-        std::to_string(max_level) + " do not fit the image encoder's pyramid "
-        "(P2 to P" + std::to_string(encoder_top) + "): min_level must be one "
+        std::to_string(max_level) +
+        " do not fit the image encoder's pyramid "
+        "(P2 to P" +
+        std::to_string(encoder_top) +
+        "): min_level must be one "
         "of its levels and max_level at least min_level (and at most 9)." +
         fix);
   }
   if (top < 5 && max_level >= 5) {
-    return Status::Invalid(
-        owner + ": the image encoder's pyramid ends at P" +
-        std::to_string(top) + ", below max_level " + std::to_string(max_level) +
-        "; keras-hub requires it to reach P5." + fix);
+    return Status::Invalid(owner + ": the image encoder's pyramid ends at P" +
+                           std::to_string(top) + ", below max_level " +
+                           std::to_string(max_level) +
+                           "; keras-hub requires it to reach P5." + fix);
   }
   const int64_t stride = int64_t{1} << top;
   if (min_level < top &&
@@ -75,7 +78,8 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
         std::to_string(top) + " (1/" + std::to_string(stride) +
         " of the image) by 2 per level and adds it to the level below, so "
         "other sizes do not line up. Use an image_size that is a multiple "
-        "of " + std::to_string(stride));
+        "of " +
+        std::to_string(stride));
   }
 
   // The feature extractor: keras.Model(encoder.inputs, {P<min> ... P<top>}),
@@ -94,8 +98,8 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
   g.CallModel(std::move(extractor), json::array({image}));
   json levels = json::array();
   for (int64_t l = min_level; l <= top; ++l) {
-    levels.push_back(GraphBuilder::Tensor(
-        "backbone", 0, static_cast<int>(l - min_level)));
+    levels.push_back(
+        GraphBuilder::Tensor("backbone", 0, static_cast<int>(l - min_level)));
   }
   g.Call("FeaturePyramid", "fpn",
          {{"min_level", min_level},
@@ -128,11 +132,11 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
   const json scales = anchors.value("num_scales", json());
   if (!ratios.is_array() || ratios.empty() || !scales.is_number_integer() ||
       scales.get<int64_t>() < 1 || classes < 1 || convs < 0) {
-    return Status::Invalid(
-        task_owner + ": its anchor_generator (num_scales " + scales.dump() +
-        ", aspect_ratios " + ratios.dump() + "), num_classes " +
-        std::to_string(classes) + " or pre_logits_num_conv_layers " +
-        std::to_string(convs) + " is malformed." + fix);
+    return Status::Invalid(task_owner + ": its anchor_generator (num_scales " +
+                           scales.dump() + ", aspect_ratios " + ratios.dump() +
+                           "), num_classes " + std::to_string(classes) +
+                           " or pre_logits_num_conv_layers " +
+                           std::to_string(convs) + " is malformed." + fix);
   }
   const int64_t per_cell =
       scales.get<int64_t>() * static_cast<int64_t>(ratios.size());
@@ -142,22 +146,18 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
   ImageInput images = AddImageInput(t, in);
   t.CallModel(std::move(backbone), json::array({images.x}));
   auto head = [&](int64_t filters) {
-    return json{{"output_filters", filters},
-                {"num_filters", 256},
-                {"num_conv_layers", convs},
-                {"use_group_norm", head_norm},
-                {"activation", "relu"},
-                {"data_format", "channels_last"}};
+    return json{{"output_filters", filters}, {"num_filters", 256},
+                {"num_conv_layers", convs},  {"use_group_norm", head_norm},
+                {"activation", "relu"},      {"data_format", "channels_last"}};
   };
   json boxes = json::array(), logits = json::array();
   for (int64_t l = min_level; l <= max_level; ++l) {
     const std::string level = "P" + std::to_string(l);
     json f = GraphBuilder::Tensor(name, 0, static_cast<int>(l - min_level));
-    json b = l == min_level
-                 ? t.Call("PredictionHead", "box_head", head(per_cell * 4),
-                          json::array({f}), json::object(),
-                          "keras_hub>PredictionHead")
-                 : t.CallAgain("box_head", json::array({f}));
+    json b = l == min_level ? t.Call("PredictionHead", "box_head",
+                                     head(per_cell * 4), json::array({f}),
+                                     json::object(), "keras_hub>PredictionHead")
+                            : t.CallAgain("box_head", json::array({f}));
     boxes.push_back(t.Call("Reshape", "box_pred_" + level,
                            {{"target_shape", {-1, 4}}}, json::array({b})));
     json c = l == min_level
@@ -169,8 +169,8 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
                             {{"target_shape", {-1, classes}}},
                             json::array({c})));
   }
-  json cls = t.Call("Concatenate", "cls_logits", {{"axis", 1}},
-                    json::array({logits}));
+  json cls =
+      t.Call("Concatenate", "cls_logits", {{"axis", 1}}, json::array({logits}));
   json box = t.Call("Concatenate", "bbox_regression", {{"axis", 1}},
                     json::array({boxes}));
   json outputs = {{"bbox_regression", box}, {"cls_logits", cls}};

@@ -20,6 +20,13 @@ ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in) {
   return r;
 }
 
+HeadActivation ReadHeadActivation(const json& task) {
+  json activation = task.value("activation", json(nullptr));
+  const bool raw = activation.is_null() || activation == "linear";
+  return {activation.is_null() ? json("linear") : activation,
+          raw ? "logits" : "predictions"};
+}
+
 Result<TaskGraph> ImageTask(const BuildInput& in, json backbone,
                             const std::string& backbone_name,
                             const std::string& default_name,
@@ -47,9 +54,7 @@ Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
         ", not \"avg\" or \"max\". The preset's task.json is malformed; save "
         "it again with save_to_preset()");
   }
-  json activation = in.task.value("activation", json(nullptr));
-  const bool raw = activation.is_null() || activation == "linear";
-  if (activation.is_null()) activation = "linear";
+  const HeadActivation act = ReadHeadActivation(in.task);
 
   auto head = [&](GraphBuilder& t, const json& features) -> Result<ImageHead> {
     json x = t.Call(pooling == "avg" ? "GlobalAveragePooling2D"
@@ -61,10 +66,10 @@ Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
                json::array({x}), {{"training", false}});
     x = t.Call("Dense", "predictions",
                {{"units", classes},
-                {"activation", activation},
+                {"activation", act.activation},
                 {"use_bias", true}},
                json::array({x}));
-    return ImageHead{x, raw ? "logits" : "predictions",
+    return ImageHead{x, act.output_name,
                      {"pooler", "output_dropout", "predictions"}};
   };
   return ImageTask(in, std::move(backbone), backbone_name, "image_classifier",

@@ -42,6 +42,15 @@ Result<TaskGraph> ImageTask(const BuildInput& in, json backbone,
                             const std::string& default_name,
                             const ImageHeadFn& head);
 
+// A task head's last activation, as the task config gives it ("linear"
+// for None), and the name of its output: "logits" without an activation,
+// else "predictions".
+struct HeadActivation {
+  json activation;
+  std::string output_name;
+};
+HeadActivation ReadHeadActivation(const json& task);
+
 // keras_hub.models.ImageClassifier around `backbone` (a Functional taking
 // one image and giving one feature map, named `backbone_name`): its pooler
 // ("avg" or "max"), output_dropout and `predictions` Dense, as the task

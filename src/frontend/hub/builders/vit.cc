@@ -126,9 +126,7 @@ Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in) {
                            ", not a positive int or null. Build the task "
                            "with intermediate_dim=None or a positive size");
   }
-  json activation = in.task.value("activation", json(nullptr));
-  const bool raw = activation.is_null() || activation == "linear";
-  if (activation.is_null()) activation = "linear";
+  const HeadActivation act = ReadHeadActivation(in.task);
 
   // The backbone.
   const std::string name = NameOr(in.backbone, "vi_t_backbone");
@@ -181,11 +179,11 @@ Result<TaskGraph> BuildViTImageClassifier(const BuildInput& in) {
   x = t.Call("Dropout", "output_dropout", {{"rate", task_dropout}},
              json::array({x}), {{"training", false}});
   x = t.Call("Dense", "predictions",
-             {{"units", classes}, {"activation", activation}, {"use_bias", true}},
+             {{"units", classes}, {"activation", act.activation}, {"use_bias", true}},
              json::array({x}));
   g.head_layers.insert({"output_dropout", "predictions"});
   g.model = t.Build({{"images", input.images}},
-                    {{raw ? "logits" : "predictions", x}});
+                    {{act.output_name, x}});
   g.backbone_layer = name;
   return g;
 }

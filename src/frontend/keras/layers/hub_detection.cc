@@ -46,7 +46,8 @@ Result<Anchors> MakeAnchors(LayerContext& ctx, const json& cfg, int64_t h,
             num_scales.is_number_integer() && anchor_size.is_number() &&
             ratios.is_array() && !ratios.empty();
   if (ok) {
-    for (const json& r : ratios) ok = ok && r.is_number() && r.get<double>() > 0;
+    for (const json& r : ratios)
+      ok = ok && r.is_number() && r.get<double>() > 0;
     ok = ok && min_level.get<int64_t>() >= 1 &&
          max_level.get<int64_t>() >= min_level.get<int64_t>() &&
          max_level.get<int64_t>() <= 30 && num_scales.get<int64_t>() >= 1 &&
@@ -77,7 +78,8 @@ Result<Anchors> MakeAnchors(LayerContext& ctx, const json& cfg, int64_t h,
     for (int64_t s = 0; s < scales; ++s) {
       sizes.push_back(static_cast<float>(static_cast<int64_t>(
           static_cast<double>(step) * anchor_size.get<double>() *
-          std::pow(2.0, static_cast<double>(s) / static_cast<double>(scales)))));
+          std::pow(2.0,
+                   static_cast<double>(s) / static_cast<double>(scales)))));
     }
     for (int64_t y = 0; y < fy; ++y) {
       for (int64_t x = 0; x < fx; ++x) {
@@ -118,11 +120,10 @@ Result<ValueId> FromYxyx(LayerContext& ctx, ValueId yxyx,
                          const std::string& format, int64_t h, int64_t w) {
   const size_t rank = ctx.rank(yxyx);
   K2L_ASSIGN_OR_RETURN(
-      auto parts, ctx.MultiOp(OpKind::kSplit,
-                              {ctx.ConstInts({static_cast<int32_t>(rank - 1)},
-                                             {}),
-                               yxyx},
-                              ir::SplitAttrs{4}));
+      auto parts,
+      ctx.MultiOp(OpKind::kSplit,
+                  {ctx.ConstInts({static_cast<int32_t>(rank - 1)}, {}), yxyx},
+                  ir::SplitAttrs{4}));
   const ValueId y1 = parts[0], x1 = parts[1], y2 = parts[2], x2 = parts[3];
   std::vector<ValueId> out;
   const bool rel = format.rfind("rel_", 0) == 0;
@@ -157,9 +158,9 @@ Result<ValueId> FromYxyx(LayerContext& ctx, ValueId yxyx,
                            Bin(ctx, OpKind::kDiv, out[i], is_x ? fw : fh));
     }
   }
-  return ctx.Op(OpKind::kConcatenation, out,
-                ir::ConcatAttrs{static_cast<int>(rank - 1),
-                                ir::Activation::kNone});
+  return ctx.Op(
+      OpKind::kConcatenation, out,
+      ir::ConcatAttrs{static_cast<int>(rank - 1), ir::Activation::kNone});
 }
 
 struct NmsSettings {
@@ -179,8 +180,8 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
   K2L_ASSIGN_OR_RETURN(ValueId batch1, RuntimeDims(ctx, boxes, 0, 1));
   K2L_ASSIGN_OR_RETURN(
       ValueId dims,
-      ctx.Op(OpKind::kConcatenation, {batch1, ctx.ConstInts({s.max_detections})},
-             ir::ConcatAttrs{0}));
+      ctx.Op(OpKind::kConcatenation,
+             {batch1, ctx.ConstInts({s.max_detections})}, ir::ConcatAttrs{0}));
   const ValueId zero = ctx.ConstInts({0}, {});
   K2L_ASSIGN_OR_RETURN(ValueId kept0, ctx.Op(OpKind::kFill, {dims, zero}));
   K2L_ASSIGN_OR_RETURN(ValueId count0, ctx.Op(OpKind::kFill, {batch1, zero}));
@@ -209,10 +210,10 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
     ir::Graph& bg = g.subgraph(body_index);
     LayerContext c = ctx.ForGraph(bg);
     const ValueId i = body_in[0];
-    K2L_ASSIGN_OR_RETURN(ValueId b, c.Op(OpKind::kGather, {body_in[2], i},
-                                         ir::GatherAttrs{0}));
-    K2L_ASSIGN_OR_RETURN(ValueId sc, c.Op(OpKind::kGather, {body_in[3], i},
-                                          ir::GatherAttrs{0}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId b, c.Op(OpKind::kGather, {body_in[2], i}, ir::GatherAttrs{0}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId sc, c.Op(OpKind::kGather, {body_in[3], i}, ir::GatherAttrs{0}));
     // keras-hub's tiled NMS selects greedily, but reports only the kept
     // boxes with a coordinate above 0 (a box entirely above and left of
     // the image is kept, and suppresses others, yet is never output). So:
@@ -226,15 +227,13 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
                   {b, sc, c.ConstInts({n}, {}), c.ConstFloat(s.iou_threshold),
                    c.ConstFloat(s.confidence_threshold), c.ConstFloat(0.0f)},
                   ir::NoAttrs{}));
-    K2L_ASSIGN_OR_RETURN(ValueId kept_boxes, c.Op(OpKind::kGather,
-                                                  {b, all[0]},
+    K2L_ASSIGN_OR_RETURN(ValueId kept_boxes, c.Op(OpKind::kGather, {b, all[0]},
                                                   ir::GatherAttrs{0}));
-    K2L_ASSIGN_OR_RETURN(ValueId positive,
-                         c.Op(OpKind::kGreater,
-                              {kept_boxes, c.ConstFloat(0.0f)}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId positive,
+        c.Op(OpKind::kGreater, {kept_boxes, c.ConstFloat(0.0f)}));
     K2L_ASSIGN_OR_RETURN(positive,
-                         c.Op(OpKind::kReduceAny,
-                              {positive, c.ConstInts({1})},
+                         c.Op(OpKind::kReduceAny, {positive, c.ConstInts({1})},
                               ir::ReduceAttrs{false}));
     std::vector<int32_t> slots(static_cast<size_t>(n));
     std::vector<float> stand_in(static_cast<size_t>(n) * 4);
@@ -246,14 +245,13 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
       stand_in[4 * j + 2] = y + 1.0f;
       stand_in[4 * j + 3] = 1.0f;
     }
-    K2L_ASSIGN_OR_RETURN(ValueId filled,
-                         c.Op(OpKind::kLess, {c.ConstInts(slots, {n}),
-                                              all[2]}));
-    K2L_ASSIGN_OR_RETURN(ValueId shown, c.Op(OpKind::kLogicalAnd,
-                                             {positive, filled}));
-    K2L_ASSIGN_OR_RETURN(ValueId shown_scores,
-                         c.Op(OpKind::kSelectV2,
-                              {shown, all[1], c.ConstFloat(0.0f)}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId filled, c.Op(OpKind::kLess, {c.ConstInts(slots, {n}), all[2]}));
+    K2L_ASSIGN_OR_RETURN(ValueId shown,
+                         c.Op(OpKind::kLogicalAnd, {positive, filled}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId shown_scores,
+        c.Op(OpKind::kSelectV2, {shown, all[1], c.ConstFloat(0.0f)}));
     K2L_ASSIGN_OR_RETURN(
         auto firsts,
         c.MultiOp(OpKind::kNonMaxSuppressionV5,
@@ -261,25 +259,25 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
                    c.ConstInts({s.max_detections}, {}), c.ConstFloat(0.5f),
                    c.ConstFloat(0.0f), c.ConstFloat(0.0f)},
                   ir::NoAttrs{}));
-    K2L_ASSIGN_OR_RETURN(ValueId picked, c.Op(OpKind::kGather,
-                                              {all[0], firsts[0]},
-                                              ir::GatherAttrs{0}));
+    K2L_ASSIGN_OR_RETURN(
+        ValueId picked,
+        c.Op(OpKind::kGather, {all[0], firsts[0]}, ir::GatherAttrs{0}));
     const std::vector<ValueId> nms = {picked, firsts[1], firsts[2]};
-    K2L_ASSIGN_OR_RETURN(ValueId i1, c.Op(OpKind::kReshape,
-                                          {i, c.ConstInts({1})}));
+    K2L_ASSIGN_OR_RETURN(ValueId i1,
+                         c.Op(OpKind::kReshape, {i, c.ConstInts({1})}));
+    K2L_ASSIGN_OR_RETURN(ValueId start,
+                         c.Op(OpKind::kConcatenation, {i1, c.ConstInts({0})},
+                              ir::ConcatAttrs{0}));
     K2L_ASSIGN_OR_RETURN(
-        ValueId start, c.Op(OpKind::kConcatenation, {i1, c.ConstInts({0})},
-                            ir::ConcatAttrs{0}));
-    K2L_ASSIGN_OR_RETURN(
-        ValueId row, c.Op(OpKind::kReshape,
-                          {nms[0], c.ConstInts({1, s.max_detections})}));
+        ValueId row,
+        c.Op(OpKind::kReshape, {nms[0], c.ConstInts({1, s.max_detections})}));
     std::vector<ValueId> out = body_in;
-    K2L_ASSIGN_OR_RETURN(out[4], c.Op(OpKind::kDynamicUpdateSlice,
-                                      {body_in[4], row, start}));
-    K2L_ASSIGN_OR_RETURN(ValueId n1, c.Op(OpKind::kReshape,
-                                          {nms[2], c.ConstInts({1})}));
-    K2L_ASSIGN_OR_RETURN(out[5], c.Op(OpKind::kDynamicUpdateSlice,
-                                      {body_in[5], n1, i1}));
+    K2L_ASSIGN_OR_RETURN(
+        out[4], c.Op(OpKind::kDynamicUpdateSlice, {body_in[4], row, start}));
+    K2L_ASSIGN_OR_RETURN(ValueId n1,
+                         c.Op(OpKind::kReshape, {nms[2], c.ConstInts({1})}));
+    K2L_ASSIGN_OR_RETURN(
+        out[5], c.Op(OpKind::kDynamicUpdateSlice, {body_in[5], n1, i1}));
     K2L_ASSIGN_OR_RETURN(out[0], Bin(c, OpKind::kAdd, i, c.ConstInts({1}, {})));
     for (size_t k = 0; k < out.size(); ++k) {
       bg.outputs().push_back({"v" + std::to_string(k), out[k]});
@@ -345,11 +343,13 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
       ctx.value(logits).dtype != ir::DType::kFloat32) {
     return ctx.Invalid(
         "its box deltas have shape " + ir::ShapeToString(ds) +
-            " and its class logits " + ir::ShapeToString(ls) + "; the anchor "
-            "generator gives " + std::to_string(n) + " anchors for a " +
-            std::to_string(h) + "x" + std::to_string(w) +
-            " image, so they must be float32 [batch, " + std::to_string(n) +
-            ", 4] and [batch, " + std::to_string(n) + ", classes]",
+            " and its class logits " + ir::ShapeToString(ls) +
+            "; the anchor "
+            "generator gives " +
+            std::to_string(n) + " anchors for a " + std::to_string(h) + "x" +
+            std::to_string(w) + " image, so they must be float32 [batch, " +
+            std::to_string(n) + ", 4] and [batch, " + std::to_string(n) +
+            ", classes]",
         "Export the task at the image size its heads were built for");
   }
   const int64_t classes = ls[2];
@@ -374,10 +374,9 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
   K2L_ASSIGN_OR_RETURN(ValueId xyxy,
                        ctx.Op(OpKind::kConcatenation, {xy1, xy2},
                               ir::ConcatAttrs{2, ir::Activation::kNone}));
-  K2L_ASSIGN_OR_RETURN(ValueId yxyx,
-                       ctx.Op(OpKind::kGather,
-                              {xyxy, ctx.ConstInts({1, 0, 3, 2})},
-                              ir::GatherAttrs{2}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId yxyx, ctx.Op(OpKind::kGather, {xyxy, ctx.ConstInts({1, 0, 3, 2})},
+                           ir::GatherAttrs{2}));
 
   ValueId probs = logits;
   if (from_logits) {
@@ -391,19 +390,18 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
 
   // Flat indices b * N + idx into [B * N, ...].
   K2L_ASSIGN_OR_RETURN(ValueId batch, RuntimeDim(ctx, deltas, 0));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId rows, ctx.Op(OpKind::kRange, {ctx.ConstInts({0}, {}), batch,
-                                            ctx.ConstInts({1}, {})}));
-  K2L_ASSIGN_OR_RETURN(
-      rows, Bin(ctx, OpKind::kMul, rows,
-                ctx.ConstInts({static_cast<int32_t>(n)}, {})));
-  K2L_ASSIGN_OR_RETURN(rows, ctx.Op(OpKind::kExpandDims,
-                                    {rows, ctx.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId rows,
+                       ctx.Op(OpKind::kRange, {ctx.ConstInts({0}, {}), batch,
+                                               ctx.ConstInts({1}, {})}));
+  K2L_ASSIGN_OR_RETURN(rows, Bin(ctx, OpKind::kMul, rows,
+                                 ctx.ConstInts({static_cast<int32_t>(n)}, {})));
+  K2L_ASSIGN_OR_RETURN(rows,
+                       ctx.Op(OpKind::kExpandDims, {rows, ctx.ConstInts({1})}));
   K2L_ASSIGN_OR_RETURN(ValueId flat, Bin(ctx, OpKind::kAdd, idx, rows));
   auto take = [&](ValueId v, std::vector<int32_t> inner) -> Result<ValueId> {
     inner.insert(inner.begin(), -1);
-    K2L_ASSIGN_OR_RETURN(ValueId r, ctx.Op(OpKind::kReshape,
-                                           {v, ctx.ConstInts(inner)}));
+    K2L_ASSIGN_OR_RETURN(ValueId r,
+                         ctx.Op(OpKind::kReshape, {v, ctx.ConstInts(inner)}));
     return ctx.Op(OpKind::kGather, {r, flat}, ir::GatherAttrs{0});
   };
   K2L_ASSIGN_OR_RETURN(ValueId sel_boxes, take(yxyx, {4}));
@@ -413,52 +411,48 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
 
   // argmax over the classes, the first of equal maxima:
   // classes - max((p == max(p)) * (classes - c)).
-  K2L_ASSIGN_OR_RETURN(ValueId top,
-                       ctx.Op(OpKind::kReduceMax,
-                              {sel_probs, ctx.ConstInts({2})},
-                              ir::ReduceAttrs{true}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId top, ctx.Op(OpKind::kReduceMax, {sel_probs, ctx.ConstInts({2})},
+                          ir::ReduceAttrs{true}));
   K2L_ASSIGN_OR_RETURN(ValueId is_top,
                        ctx.Op(OpKind::kGreaterEqual, {sel_probs, top}));
-  K2L_ASSIGN_OR_RETURN(ValueId is_top_f, ctx.Op(OpKind::kCast, {is_top},
-                                                ir::NoAttrs{},
-                                                ir::DType::kFloat32));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId is_top_f,
+      ctx.Op(OpKind::kCast, {is_top}, ir::NoAttrs{}, ir::DType::kFloat32));
   std::vector<float> rank(static_cast<size_t>(classes));
   for (int64_t k = 0; k < classes; ++k) {
     rank[static_cast<size_t>(k)] = static_cast<float>(classes - k);
   }
+  K2L_ASSIGN_OR_RETURN(ValueId weighted, Bin(ctx, OpKind::kMul, is_top_f,
+                                             ctx.ConstFloats(rank, {classes})));
   K2L_ASSIGN_OR_RETURN(
-      ValueId weighted,
-      Bin(ctx, OpKind::kMul, is_top_f, ctx.ConstFloats(rank, {classes})));
-  K2L_ASSIGN_OR_RETURN(ValueId best,
-                       ctx.Op(OpKind::kReduceMax,
-                              {weighted, ctx.ConstInts({2})},
-                              ir::ReduceAttrs{false}));
+      ValueId best, ctx.Op(OpKind::kReduceMax, {weighted, ctx.ConstInts({2})},
+                           ir::ReduceAttrs{false}));
+  K2L_ASSIGN_OR_RETURN(ValueId label_f,
+                       Bin(ctx, OpKind::kSub,
+                           ctx.ConstFloat(static_cast<float>(classes)), best));
   K2L_ASSIGN_OR_RETURN(
-      ValueId label_f,
-      Bin(ctx, OpKind::kSub, ctx.ConstFloat(static_cast<float>(classes)),
-          best));
-  K2L_ASSIGN_OR_RETURN(ValueId labels, ctx.Op(OpKind::kCast, {label_f},
-                                              ir::NoAttrs{},
-                                              ir::DType::kInt32));
+      ValueId labels,
+      ctx.Op(OpKind::kCast, {label_f}, ir::NoAttrs{}, ir::DType::kInt32));
 
   // -1 past num_detections.
   std::vector<int32_t> positions(static_cast<size_t>(s.max_detections));
   for (int32_t k = 0; k < s.max_detections; ++k) positions[k] = k;
-  K2L_ASSIGN_OR_RETURN(ValueId count2, ctx.Op(OpKind::kExpandDims,
-                                              {count, ctx.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId count2, ctx.Op(OpKind::kExpandDims, {count, ctx.ConstInts({1})}));
   K2L_ASSIGN_OR_RETURN(
       ValueId valid,
       ctx.Op(OpKind::kLess,
              {ctx.ConstInts(positions, {1, s.max_detections}), count2}));
-  K2L_ASSIGN_OR_RETURN(ValueId valid3, ctx.Op(OpKind::kExpandDims,
-                                              {valid, ctx.ConstInts({2})}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId valid3, ctx.Op(OpKind::kExpandDims, {valid, ctx.ConstInts({2})}));
   K2L_ASSIGN_OR_RETURN(ValueId out_boxes,
                        FromYxyx(ctx, sel_boxes, format, h, w));
   const ValueId minus_one = ctx.ConstFloat(-1.0f);
-  K2L_ASSIGN_OR_RETURN(out_boxes, ctx.Op(OpKind::kSelectV2,
-                                         {valid3, out_boxes, minus_one}));
-  K2L_ASSIGN_OR_RETURN(ValueId out_conf, ctx.Op(OpKind::kSelectV2,
-                                                {valid, sel_conf, minus_one}));
+  K2L_ASSIGN_OR_RETURN(
+      out_boxes, ctx.Op(OpKind::kSelectV2, {valid3, out_boxes, minus_one}));
+  K2L_ASSIGN_OR_RETURN(ValueId out_conf,
+                       ctx.Op(OpKind::kSelectV2, {valid, sel_conf, minus_one}));
   K2L_ASSIGN_OR_RETURN(
       ValueId out_labels,
       ctx.Op(OpKind::kSelectV2, {valid, labels, ctx.ConstInts({-1}, {})}));

@@ -11,9 +11,9 @@
 //    GroupNormalization (32 groups, with use_group_norm) and the
 //    activation, then the 3x3 `prediction_layer`.
 #include "frontend/keras/attention_lowering.h"
+#include "frontend/keras/layer_configs.h"
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
-#include "frontend/keras/layer_configs.h"
 
 namespace k2l::keras {
 
@@ -61,8 +61,7 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
   K2L_ASSIGN_OR_RETURN(bool use_p5, ctx.BoolOr("use_p5", false));
   K2L_ASSIGN_OR_RETURN(int64_t filters, ctx.IntOr("num_filters", 256));
   K2L_ASSIGN_OR_RETURN(bool use_bn, ctx.BoolOr("use_batch_norm", false));
-  K2L_ASSIGN_OR_RETURN(double epsilon,
-                       ctx.FloatOr("batch_norm_epsilon", 1e-3));
+  K2L_ASSIGN_OR_RETURN(double epsilon, ctx.FloatOr("batch_norm_epsilon", 1e-3));
   const json activation =
       ctx.Has("activation") ? ctx.config()["activation"] : json("relu");
   const size_t n = ctx.num_inputs();
@@ -123,8 +122,8 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
       K2L_ASSIGN_OR_RETURN(x, ctx.Op(OpKind::kAdd, {x, up}, ir::BinaryAttrs{}));
     }
     if (use_bn) {
-      K2L_ASSIGN_OR_RETURN(x, bn("lateral_batch_norm_layers", k,
-                                 "lateral_norm_" + level, x));
+      K2L_ASSIGN_OR_RETURN(
+          x, bn("lateral_batch_norm_layers", k, "lateral_norm_" + level, x));
     }
     out[k] = x;
   }
@@ -187,17 +186,16 @@ Result<std::vector<ValueId>> ConvertPredictionHead(LayerContext& ctx) {
                        {"conv_layers", Counted("conv2d", k)}, name, x));
     if (group_norm) {
       const std::string gn = "group_norm_" + std::to_string(i);
-      K2L_ASSIGN_OR_RETURN(
-          x, RunSublayer(ctx, "GroupNormalization",
-                         {{"name", gn},
-                          {"groups", 32},
-                          {"axis", -1},
-                          {"epsilon", 1e-3},
-                          {"center", true},
-                          {"scale", true}},
-                         {"group_norm_layers",
-                          Counted("group_normalization", k)},
-                         gn, x));
+      K2L_ASSIGN_OR_RETURN(x, RunSublayer(ctx, "GroupNormalization",
+                                          {{"name", gn},
+                                           {"groups", 32},
+                                           {"axis", -1},
+                                           {"epsilon", 1e-3},
+                                           {"center", true},
+                                           {"scale", true}},
+                                          {"group_norm_layers",
+                                           Counted("group_normalization", k)},
+                                          gn, x));
     }
     K2L_ASSIGN_OR_RETURN(
         x, RunSublayer(ctx, "Activation",
@@ -205,9 +203,9 @@ Result<std::vector<ValueId>> ConvertPredictionHead(LayerContext& ctx) {
                        {"activation"}, "activation", x));
   }
   K2L_ASSIGN_OR_RETURN(
-      x, RunSublayer(ctx, "Conv2D",
-                     Conv("logits_layer", out_filters, 3, 1, true),
-                     {"prediction_layer"}, "logits_layer", x));
+      x,
+      RunSublayer(ctx, "Conv2D", Conv("logits_layer", out_filters, 3, 1, true),
+                  {"prediction_layer"}, "logits_layer", x));
   return std::vector<ValueId>{x};
 }
 
