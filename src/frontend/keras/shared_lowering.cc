@@ -108,4 +108,54 @@ Result<ir::ValueId> RunSublayer(LayerContext& ctx, const std::string& cls,
   return outs->at(0);
 }
 
+Result<std::vector<ir::ValueId>> CountedLoop(
+    LayerContext& ctx, const std::string& name, ir::ValueId count,
+    const std::vector<ir::ValueId>& vars, const LoopBody& body) {
+  ir::Graph& g = ctx.graph();
+  std::vector<ir::ValueId> init = {ctx.ConstInts({0}, {}), count};
+  init.insert(init.end(), vars.begin(), vars.end());
+  const std::string base = g.FreshName(name);
+  const int cond_index = g.AddSubgraph(base + "_cond");
+  const int body_index = g.AddSubgraph(base + "_body");
+  std::vector<ir::ValueId> cond_in, body_in;
+  for (size_t k = 0; k < init.size(); ++k) {
+    // Values of g may move as subgraphs add theirs: copy before adding.
+    const ir::DType dt = g.value(init[k]).dtype;
+    const ir::Shape sh = g.value(init[k]).shape;
+    const std::string n = "v" + std::to_string(k);
+    cond_in.push_back(g.subgraph(cond_index).AddInput(n, dt, sh));
+    body_in.push_back(g.subgraph(body_index).AddInput(n, dt, sh));
+  }
+  {
+    ir::Graph& cg = g.subgraph(cond_index);
+    LayerContext c = ctx.ForGraph(cg);
+    K2L_ASSIGN_OR_RETURN(ir::ValueId more,
+                         c.Op(ir::OpKind::kLess, {cond_in[0], cond_in[1]}));
+    cg.outputs().push_back({"continue", more});
+  }
+  {
+    ir::Graph& bg = g.subgraph(body_index);
+    LayerContext c = ctx.ForGraph(bg);
+    const std::vector<ir::ValueId> in(body_in.begin() + 2, body_in.end());
+    K2L_ASSIGN_OR_RETURN(auto next, body(c, body_in[0], body_in[1], in));
+    if (next.size() != vars.size()) {
+      return Status::Internal("a loop body gave " +
+                              std::to_string(next.size()) + " values for " +
+                              std::to_string(vars.size()) + " variables");
+    }
+    K2L_ASSIGN_OR_RETURN(
+        ir::ValueId i1, c.Op(ir::OpKind::kAdd, {body_in[0], c.ConstInts({1}, {})},
+                             ir::BinaryAttrs{}));
+    std::vector<ir::ValueId> out = {i1, body_in[1]};
+    out.insert(out.end(), next.begin(), next.end());
+    for (size_t k = 0; k < out.size(); ++k) {
+      bg.outputs().push_back({"v" + std::to_string(k), out[k]});
+    }
+  }
+  K2L_ASSIGN_OR_RETURN(auto res,
+                       ctx.MultiOp(ir::OpKind::kWhile, init,
+                                   ir::WhileAttrs{cond_index, body_index}));
+  return std::vector<ir::ValueId>(res.begin() + 2, res.end());
+}
+
 }  // namespace k2l::keras

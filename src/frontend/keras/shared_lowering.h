@@ -1,6 +1,7 @@
 // Lowerings that several layer families share.
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "frontend/keras/layer_context.h"
@@ -40,5 +41,21 @@ Result<ir::ValueId> RuntimeDims(LayerContext& ctx, ir::ValueId v, int begin,
 
 // Dim `axis` of v's shape at run time, as an int32 scalar.
 Result<ir::ValueId> RuntimeDim(LayerContext& ctx, ir::ValueId v, int axis);
+
+// The body of a CountedLoop: on `body` (a context for the body subgraph),
+// from the counter i, the count and the loop variables, the variables'
+// next values.
+using LoopBody = std::function<Result<std::vector<ir::ValueId>>(
+    LayerContext& body, ir::ValueId i, ir::ValueId count,
+    const std::vector<ir::ValueId>& vars)>;
+
+// A WHILE loop for i in [0, count) (int32 scalars) carrying `vars`, whose
+// cond and body subgraphs are named after `name`. Returns the variables'
+// values after the loop.
+Result<std::vector<ir::ValueId>> CountedLoop(LayerContext& ctx,
+                                             const std::string& name,
+                                             ir::ValueId count,
+                                             const std::vector<ir::ValueId>& vars,
+                                             const LoopBody& body);
 
 }  // namespace k2l::keras

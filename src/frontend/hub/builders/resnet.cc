@@ -108,7 +108,7 @@ class ResNetGraph {
 
 Result<json> ResNetBackboneGraph(const json& config, const BuildInput& in,
                                  const std::string& name,
-                                 bool pyramid_outputs) {
+                                 bool pyramid_outputs, int last_level) {
   const std::string owner = "ResNetBackbone";
   Hyperparams hp(config, owner);
   K2L_ASSIGN_OR_RETURN(auto stem_filters, hp.IntList("input_conv_filters"));
@@ -179,6 +179,8 @@ Result<json> ResNetBackboneGraph(const json& config, const BuildInput& in,
              json::array({x}));
   json pyramid = json::object();
   for (size_t s = 0; s < filters.size(); ++s) {
+    // A pyramid that stops early leaves the later stacks out of the model.
+    if (pyramid_outputs && static_cast<int>(s) + 2 > last_level) break;
     const bool first_shortcut = block_type != "basic_block" || s > 0;
     for (int64_t b = 0; b < blocks[s]; ++b) {
       x = r.Block(x, filters[s], b == 0 ? strides[s] : 1,

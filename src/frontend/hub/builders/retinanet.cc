@@ -68,29 +68,33 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
                            std::to_string(max_level) +
                            "; keras-hub requires it to reach P5." + fix);
   }
-  const int64_t stride = int64_t{1} << top;
-  if (min_level < top &&
-      (in.image_height % stride != 0 || in.image_width % stride != 0)) {
-    return Status::Invalid(
-        owner + ": the image size " + std::to_string(in.image_height) + "x" +
-        std::to_string(in.image_width) + " is not a multiple of " +
-        std::to_string(stride) + ": the feature pyramid upsamples level P" +
-        std::to_string(top) + " (1/" + std::to_string(stride) +
-        " of the image) by 2 per level and adds it to the level below, so "
-        "other sizes do not line up. Use an image_size that is a multiple "
-        "of " +
-        std::to_string(stride));
+  // The top-down path adds P<l + 1>, upsampled by 2, to P<l>; the levels
+  // are ceil(size / 2^l), so each must be twice the next.
+  for (int64_t l = min_level; l < top; ++l) {
+    for (int64_t size : {in.image_height, in.image_width}) {
+      const int64_t fine = (size + (int64_t{1} << l) - 1) >> l;
+      const int64_t coarse = (size + (int64_t{1} << (l + 1)) - 1) >> (l + 1);
+      if (fine == 2 * coarse) continue;
+      return Status::Invalid(
+          owner + ": the image size " + std::to_string(in.image_height) + "x" +
+          std::to_string(in.image_width) +
+          " does not line up in the feature pyramid: level P" +
+          std::to_string(l) + " is " + std::to_string(fine) +
+          " pixels across, but P" + std::to_string(l + 1) +
+          " upsampled by 2 is " + std::to_string(2 * coarse) +
+          ", and the two are added. Use an image_size that is a multiple "
+          "of " + std::to_string(int64_t{1} << top));
+    }
   }
 
   // The feature extractor: keras.Model(encoder.inputs, {P<min> ... P<top>}),
   // named "backbone".
   K2L_ASSIGN_OR_RETURN(json extractor,
                        ResNetBackboneGraph(encoder_cfg, in, "backbone",
-                                           /*pyramid_outputs=*/true));
+                                           /*pyramid_outputs=*/true,
+                                           static_cast<int>(top)));
   json& outs = extractor["config"]["output_layers"];
-  for (int64_t l = 2; l <= encoder_top; ++l) {
-    if (l < min_level || l > top) outs.erase("P" + std::to_string(l));
-  }
+  for (int64_t l = 2; l < min_level; ++l) outs.erase("P" + std::to_string(l));
   const std::string name = NameOr(in.backbone, "retina_net_backbone");
   GraphBuilder g(name);
   json image = g.Input("inputs", "float32",
@@ -126,21 +130,46 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
                        task.IntOr("pre_logits_num_conv_layers", 4));
   K2L_ASSIGN_OR_RETURN(bool head_norm,
                        task.BoolOr("use_prediction_head_norm", false));
+  if (classes < 1 || convs < 0) {
+    return Status::Invalid(task_owner + ": num_classes " +
+                           std::to_string(classes) +
+                           " must be positive and pre_logits_num_conv_layers " +
+                           std::to_string(convs) + " not negative." + fix);
+  }
+  std::string format = "yxyx";
+  if (in.task.contains("bounding_box_format")) {
+    K2L_ASSIGN_OR_RETURN(format, task.String("bounding_box_format"));
+  }
+  // keras-hub's AnchorGenerator: num_scales x aspect_ratios anchors per
+  // cell, on the backbone's levels.
   const json generator = in.task.value("anchor_generator", json());
   const json& anchors = ConfigOf(generator);
+  const std::string anchor_owner = task_owner + "'s anchor_generator";
+  Hyperparams ag(anchors, anchor_owner);
+  K2L_ASSIGN_OR_RETURN(int64_t scales, ag.Int("num_scales"));
+  K2L_ASSIGN_OR_RETURN(int64_t anchor_min, ag.Int("min_level"));
+  K2L_ASSIGN_OR_RETURN(int64_t anchor_max, ag.Int("max_level"));
   const json ratios = anchors.value("aspect_ratios", json());
-  const json scales = anchors.value("num_scales", json());
-  if (!ratios.is_array() || ratios.empty() || !scales.is_number_integer() ||
-      scales.get<int64_t>() < 1 || classes < 1 || convs < 0) {
-    return Status::Invalid(task_owner + ": its anchor_generator (num_scales " +
-                           scales.dump() + ", aspect_ratios " + ratios.dump() +
-                           "), num_classes " + std::to_string(classes) +
-                           " or pre_logits_num_conv_layers " +
-                           std::to_string(convs) + " is malformed." + fix);
+  bool ratios_ok = ratios.is_array() && !ratios.empty();
+  for (const json& r : ratios_ok ? ratios : json::array()) {
+    ratios_ok = ratios_ok && r.is_number() && r.get<double>() > 0;
   }
-  const int64_t per_cell =
-      scales.get<int64_t>() * static_cast<int64_t>(ratios.size());
-  const std::string format = in.task.value("bounding_box_format", "yxyx");
+  if (scales < 1 || !ratios_ok) {
+    return Status::Invalid(anchor_owner + ": num_scales " +
+                           std::to_string(scales) + " must be positive and "
+                           "aspect_ratios " + ratios.dump() +
+                           " a list of positive numbers." + fix);
+  }
+  if (anchor_min != min_level || anchor_max != max_level) {
+    return Status::Invalid(
+        anchor_owner + ": its levels P" + std::to_string(anchor_min) +
+        " to P" + std::to_string(anchor_max) + " are not the backbone's, P" +
+        std::to_string(min_level) + " to P" + std::to_string(max_level) +
+        ", so its anchors do not match the heads' predictions. Give the "
+        "task an AnchorGenerator with the backbone's min_level and "
+        "max_level");
+  }
+  const int64_t per_cell = scales * static_cast<int64_t>(ratios.size());
 
   GraphBuilder t(NameOr(in.task, "retina_net_object_detector"));
   ImageInput images = AddImageInput(t, in);

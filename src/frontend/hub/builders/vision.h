@@ -61,9 +61,12 @@ Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
 
 // The Functional graph of a ResNetBackbone with hyperparameters `config`,
 // named `name`, on an image of `in`'s size: one feature map, or with
-// `pyramid_outputs` its stacks' outputs {"P2": ..., "P3": ...} (what
-// keras-hub's feature pyramid users, such as DeepLabV3, take).
+// `pyramid_outputs` its stacks' outputs {"P2": ..., "P3": ...} up to
+// P<last_level> (what keras-hub's feature pyramid users, such as DeepLabV3
+// and RetinaNet, take; a keras.Model over outputs up to P<last_level> holds
+// no later stack).
 Result<json> ResNetBackboneGraph(const json& config, const BuildInput& in,
-                                 const std::string& name, bool pyramid_outputs);
+                                 const std::string& name, bool pyramid_outputs,
+                                 int last_level = 99);
 
 }  // namespace k2l::hub

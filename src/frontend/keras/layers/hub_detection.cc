@@ -14,6 +14,7 @@
 //    probabilities) and num_detections, padded with -1 past
 //    num_detections as keras-hub's mask_invalid_detections pads them.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "frontend/keras/registry.h"
@@ -50,7 +51,7 @@ Result<Anchors> MakeAnchors(LayerContext& ctx, const json& cfg, int64_t h,
       ok = ok && r.is_number() && r.get<double>() > 0;
     ok = ok && min_level.get<int64_t>() >= 1 &&
          max_level.get<int64_t>() >= min_level.get<int64_t>() &&
-         max_level.get<int64_t>() <= 30 && num_scales.get<int64_t>() >= 1 &&
+         max_level.get<int64_t>() <= 9 && num_scales.get<int64_t>() >= 1 &&
          anchor_size.get<double>() > 0;
   }
   if (!ok) {
@@ -61,6 +62,22 @@ Result<Anchors> MakeAnchors(LayerContext& ctx, const json& cfg, int64_t h,
                        "Save the task again with save_to_preset()");
   }
   const int64_t scales = num_scales.get<int64_t>();
+  int64_t total = 0;
+  for (int64_t level = min_level.get<int64_t>();
+       level <= max_level.get<int64_t>(); ++level) {
+    const int64_t step = int64_t{1} << level;
+    total += ((h + step - 1) / step) * ((w + step - 1) / step) * scales *
+             static_cast<int64_t>(ratios.size());
+  }
+  constexpr int64_t kMaxAnchors = int64_t{1} << 22;
+  if (total > kMaxAnchors) {
+    return ctx.Invalid("the image size " + std::to_string(h) + "x" +
+                           std::to_string(w) + " gives " +
+                           std::to_string(total) + " anchors, more than the " +
+                           std::to_string(kMaxAnchors) +
+                           " keras2litert decodes in the graph",
+                       "Use a smaller image_size");
+  }
   // generate_base_anchors, in float32 as keras-hub computes it.
   std::vector<float> h_ratio, w_ratio;
   for (const json& r : ratios) {
@@ -113,6 +130,67 @@ const std::vector<std::string>& BoxFormats() {
 
 Result<ValueId> Bin(LayerContext& ctx, OpKind k, ValueId a, ValueId b) {
   return ctx.Op(k, {a, b}, ir::BinaryAttrs{});
+}
+
+// Box `b` in `from` as xyxy, then in `to`, in float32 as keras'
+// convert_format computes it (through xyxy).
+std::vector<float> ConvertBox(std::vector<float> b, const std::string& from,
+                              const std::string& to, float h, float w) {
+  if (from == to) return b;
+  auto base = [](const std::string& f) {
+    return f.rfind("rel_", 0) == 0 ? f.substr(4) : f;
+  };
+  const bool both_rel = base(from) != from && base(to) != to;
+  const std::string f = base(from);
+  float x1, y1, x2, y2;
+  if (f == "xyxy") {
+    x1 = b[0], y1 = b[1], x2 = b[2], y2 = b[3];
+  } else if (f == "yxyx") {
+    y1 = b[0], x1 = b[1], y2 = b[2], x2 = b[3];
+  } else if (f == "xywh") {
+    x1 = b[0], y1 = b[1], x2 = b[0] + b[2], y2 = b[1] + b[3];
+  } else {
+    const bool yx = f == "center_yxhw";
+    const float cx = yx ? b[1] : b[0], cy = yx ? b[0] : b[1];
+    const float bw = yx ? b[3] : b[2], bh = yx ? b[2] : b[3];
+    x1 = cx - bw / 2.0f, y1 = cy - bh / 2.0f;
+    x2 = cx + bw / 2.0f, y2 = cy + bh / 2.0f;
+  }
+  if (f != from && !both_rel) x1 *= w, x2 *= w, y1 *= h, y2 *= h;
+  const std::string t = base(to);
+  const float bw = x2 - x1, bh = y2 - y1;
+  const float cx = x1 + bw / 2.0f, cy = y1 + bh / 2.0f;
+  std::vector<float> out;
+  if (t == "xyxy") out = {x1, y1, x2, y2};
+  if (t == "yxyx") out = {y1, x1, y2, x2};
+  if (t == "xywh") out = {x1, y1, bw, bh};
+  if (t == "center_xywh") out = {cx, cy, bw, bh};
+  if (t == "center_yxhw") out = {cy, cx, bh, bw};
+  if (t != to && !both_rel) {
+    const bool yx = t == "yxyx" || t == "center_yxhw";
+    for (size_t i = 0; i < 4; ++i) {
+      out[i] /= ((i % 2 == 0) != yx) ? w : h;
+    }
+  }
+  return out;
+}
+
+Result<std::string> BoxFormat(LayerContext& ctx, const json& v,
+                              const std::string& what) {
+  const auto& formats = BoxFormats();
+  if (v.is_string()) {
+    // keras.utils.bounding_boxes takes formats in any case.
+    std::string f = v.get<std::string>();
+    for (char& ch : f) ch = static_cast<char>(std::tolower(ch));
+    if (std::find(formats.begin(), formats.end(), f) != formats.end()) {
+      return f;
+    }
+  }
+  std::string all;
+  for (const auto& f : formats) all += (all.empty() ? "" : ", ") + f;
+  return ctx.Invalid(what + " is " + v.dump() +
+                         ", which keras.utils.bounding_boxes does not know",
+                     "Use one of " + all);
 }
 
 // yxyx boxes [..., 4] in `format` (keras' convert_format from xyxy).
@@ -169,58 +247,60 @@ struct NmsSettings {
   float confidence_threshold = 0.5f;
 };
 
-// NON_MAX_SUPPRESSION_V5 on each image of yxyx boxes [B, N, 4] with scores
-// [B, N], in a WHILE loop over the batch: the kept indices [B, K] (0 past
-// the count) and the counts [B].
+// The survivors' slots 0 .. n-1 of one image and n disjoint unit boxes
+// (slot j at rows 2j to 2j + 1), made at run time so that the file does
+// not hold them.
+struct StandIns {
+  ValueId slots;
+  ValueId boxes;
+};
+
+Result<StandIns> MakeStandIns(LayerContext& c, int32_t n) {
+  StandIns r;
+  K2L_ASSIGN_OR_RETURN(
+      r.slots, c.Op(OpKind::kRange, {c.ConstInts({0}, {}),
+                                     c.ConstInts({n}, {}), c.ConstInts({1}, {})}));
+  K2L_ASSIGN_OR_RETURN(ValueId f, c.Op(OpKind::kCast, {r.slots}, ir::NoAttrs{},
+                                       ir::DType::kFloat32));
+  K2L_ASSIGN_OR_RETURN(f, c.Op(OpKind::kExpandDims, {f, c.ConstInts({1})}));
+  K2L_ASSIGN_OR_RETURN(ValueId y1, Bin(c, OpKind::kMul, f, c.ConstFloat(2.0f)));
+  K2L_ASSIGN_OR_RETURN(ValueId y2, Bin(c, OpKind::kAdd, y1, c.ConstFloat(1.0f)));
+  K2L_ASSIGN_OR_RETURN(ValueId x1, Bin(c, OpKind::kMul, f, c.ConstFloat(0.0f)));
+  K2L_ASSIGN_OR_RETURN(ValueId x2, Bin(c, OpKind::kAdd, x1, c.ConstFloat(1.0f)));
+  K2L_ASSIGN_OR_RETURN(r.boxes, c.Op(OpKind::kConcatenation, {y1, x1, y2, x2},
+                                     ir::ConcatAttrs{1, ir::Activation::kNone}));
+  return r;
+}
+
+// keras-hub's NonMaxSuppression on each image of yxyx boxes [B, N, 4] with
+// scores [B, N], in a WHILE loop over the batch: the kept indices [B, K]
+// (0 past the count) and the counts [B].
 Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
                                                 ValueId boxes, ValueId scores,
                                                 const NmsSettings& s) {
-  ir::Graph& g = ctx.graph();
   K2L_ASSIGN_OR_RETURN(ValueId batch, RuntimeDim(ctx, boxes, 0));
   K2L_ASSIGN_OR_RETURN(ValueId batch1, RuntimeDims(ctx, boxes, 0, 1));
-  K2L_ASSIGN_OR_RETURN(
-      ValueId dims,
-      ctx.Op(OpKind::kConcatenation,
-             {batch1, ctx.ConstInts({s.max_detections})}, ir::ConcatAttrs{0}));
+  K2L_ASSIGN_OR_RETURN(ValueId dims, ctx.Op(OpKind::kConcatenation,
+                                            {batch1, ctx.ConstInts({s.max_detections})},
+                                            ir::ConcatAttrs{0}));
   const ValueId zero = ctx.ConstInts({0}, {});
   K2L_ASSIGN_OR_RETURN(ValueId kept0, ctx.Op(OpKind::kFill, {dims, zero}));
   K2L_ASSIGN_OR_RETURN(ValueId count0, ctx.Op(OpKind::kFill, {batch1, zero}));
-  const std::vector<ValueId> init = {zero, batch, boxes, scores, kept0, count0};
+  const int32_t n = static_cast<int32_t>(ctx.shape(boxes)[1]);
 
-  const std::string base = g.FreshName(ctx.name() + "_nms");
-  const int cond_index = g.AddSubgraph(base + "_cond");
-  const int body_index = g.AddSubgraph(base + "_body");
-  std::vector<ValueId> cond_in, body_in;
-  for (size_t k = 0; k < init.size(); ++k) {
-    // Values of g may move as subgraphs add theirs: copy before adding.
-    const ir::DType dt = g.value(init[k]).dtype;
-    const ir::Shape sh = g.value(init[k]).shape;
-    const std::string n = "v" + std::to_string(k);
-    cond_in.push_back(g.subgraph(cond_index).AddInput(n, dt, sh));
-    body_in.push_back(g.subgraph(body_index).AddInput(n, dt, sh));
-  }
-  {
-    ir::Graph& cg = g.subgraph(cond_index);
-    LayerContext c = ctx.ForGraph(cg);
-    K2L_ASSIGN_OR_RETURN(ValueId more,
-                         c.Op(OpKind::kLess, {cond_in[0], cond_in[1]}));
-    cg.outputs().push_back({"continue", more});
-  }
-  {
-    ir::Graph& bg = g.subgraph(body_index);
-    LayerContext c = ctx.ForGraph(bg);
-    const ValueId i = body_in[0];
-    K2L_ASSIGN_OR_RETURN(
-        ValueId b, c.Op(OpKind::kGather, {body_in[2], i}, ir::GatherAttrs{0}));
-    K2L_ASSIGN_OR_RETURN(
-        ValueId sc, c.Op(OpKind::kGather, {body_in[3], i}, ir::GatherAttrs{0}));
+  auto body = [&](LayerContext& c, ValueId i, ValueId,
+                  const std::vector<ValueId>& v) -> Result<std::vector<ValueId>> {
+    // v: boxes, scores, kept indices, counts.
+    K2L_ASSIGN_OR_RETURN(ValueId b,
+                         c.Op(OpKind::kGather, {v[0], i}, ir::GatherAttrs{0}));
+    K2L_ASSIGN_OR_RETURN(ValueId sc,
+                         c.Op(OpKind::kGather, {v[1], i}, ir::GatherAttrs{0}));
     // keras-hub's tiled NMS selects greedily, but reports only the kept
     // boxes with a coordinate above 0 (a box entirely above and left of
     // the image is kept, and suppresses others, yet is never output). So:
     // every survivor first, in score order; then the first K of those
     // with a positive coordinate, by a second NMS over disjoint stand-in
     // boxes with the other survivors' scores zeroed.
-    const int32_t n = static_cast<int32_t>(c.shape(b)[0]);
     K2L_ASSIGN_OR_RETURN(
         auto all,
         c.MultiOp(OpKind::kNonMaxSuppressionV5,
@@ -235,18 +315,9 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
     K2L_ASSIGN_OR_RETURN(positive,
                          c.Op(OpKind::kReduceAny, {positive, c.ConstInts({1})},
                               ir::ReduceAttrs{false}));
-    std::vector<int32_t> slots(static_cast<size_t>(n));
-    std::vector<float> stand_in(static_cast<size_t>(n) * 4);
-    for (int32_t j = 0; j < n; ++j) {
-      slots[j] = j;
-      const float y = 2.0f * static_cast<float>(j);
-      stand_in[4 * j] = y;
-      stand_in[4 * j + 1] = 0.0f;
-      stand_in[4 * j + 2] = y + 1.0f;
-      stand_in[4 * j + 3] = 1.0f;
-    }
-    K2L_ASSIGN_OR_RETURN(
-        ValueId filled, c.Op(OpKind::kLess, {c.ConstInts(slots, {n}), all[2]}));
+    K2L_ASSIGN_OR_RETURN(StandIns stand_in, MakeStandIns(c, n));
+    K2L_ASSIGN_OR_RETURN(ValueId filled,
+                         c.Op(OpKind::kLess, {stand_in.slots, all[2]}));
     K2L_ASSIGN_OR_RETURN(ValueId shown,
                          c.Op(OpKind::kLogicalAnd, {positive, filled}));
     K2L_ASSIGN_OR_RETURN(
@@ -255,14 +326,14 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
     K2L_ASSIGN_OR_RETURN(
         auto firsts,
         c.MultiOp(OpKind::kNonMaxSuppressionV5,
-                  {c.ConstFloats(stand_in, {n, 4}), shown_scores,
+                  {stand_in.boxes, shown_scores,
                    c.ConstInts({s.max_detections}, {}), c.ConstFloat(0.5f),
                    c.ConstFloat(0.0f), c.ConstFloat(0.0f)},
                   ir::NoAttrs{}));
     K2L_ASSIGN_OR_RETURN(
         ValueId picked,
         c.Op(OpKind::kGather, {all[0], firsts[0]}, ir::GatherAttrs{0}));
-    const std::vector<ValueId> nms = {picked, firsts[1], firsts[2]};
+    // Row i of the kept indices and of the counts.
     K2L_ASSIGN_OR_RETURN(ValueId i1,
                          c.Op(OpKind::kReshape, {i, c.ConstInts({1})}));
     K2L_ASSIGN_OR_RETURN(ValueId start,
@@ -270,23 +341,20 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
                               ir::ConcatAttrs{0}));
     K2L_ASSIGN_OR_RETURN(
         ValueId row,
-        c.Op(OpKind::kReshape, {nms[0], c.ConstInts({1, s.max_detections})}));
-    std::vector<ValueId> out = body_in;
+        c.Op(OpKind::kReshape, {picked, c.ConstInts({1, s.max_detections})}));
+    std::vector<ValueId> next = v;
     K2L_ASSIGN_OR_RETURN(
-        out[4], c.Op(OpKind::kDynamicUpdateSlice, {body_in[4], row, start}));
+        next[2], c.Op(OpKind::kDynamicUpdateSlice, {v[2], row, start}));
     K2L_ASSIGN_OR_RETURN(ValueId n1,
-                         c.Op(OpKind::kReshape, {nms[2], c.ConstInts({1})}));
+                         c.Op(OpKind::kReshape, {firsts[2], c.ConstInts({1})}));
     K2L_ASSIGN_OR_RETURN(
-        out[5], c.Op(OpKind::kDynamicUpdateSlice, {body_in[5], n1, i1}));
-    K2L_ASSIGN_OR_RETURN(out[0], Bin(c, OpKind::kAdd, i, c.ConstInts({1}, {})));
-    for (size_t k = 0; k < out.size(); ++k) {
-      bg.outputs().push_back({"v" + std::to_string(k), out[k]});
-    }
-  }
+        next[3], c.Op(OpKind::kDynamicUpdateSlice, {v[3], n1, i1}));
+    return next;
+  };
   K2L_ASSIGN_OR_RETURN(auto res,
-                       ctx.MultiOp(OpKind::kWhile, init,
-                                   ir::WhileAttrs{cond_index, body_index}));
-  return std::make_pair(res[4], res[5]);
+                       CountedLoop(ctx, ctx.name() + "_nms", batch,
+                                   {boxes, scores, kept0, count0}, body));
+  return std::make_pair(res[2], res[3]);
 }
 
 Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
@@ -298,17 +366,10 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
   }
   K2L_ASSIGN_OR_RETURN(auto size, ctx.Ints("image_size", 2));
   const int64_t h = size[0], w = size[1];
-  K2L_ASSIGN_OR_RETURN(std::string format,
-                       ctx.StringOr("bounding_box_format", "yxyx"));
-  const auto& formats = BoxFormats();
-  if (std::find(formats.begin(), formats.end(), format) == formats.end()) {
-    std::string all;
-    for (const auto& f : formats) all += (all.empty() ? "" : ", ") + f;
-    return ctx.Invalid("the task's bounding_box_format is '" + format +
-                           "', which keras.utils.bounding_boxes does not "
-                           "know",
-                       "Use one of " + all);
-  }
+  K2L_ASSIGN_OR_RETURN(
+      std::string format,
+      BoxFormat(ctx, ctx.config().value("bounding_box_format", json("yxyx")),
+                "the task's bounding_box_format"));
   const json decoder = ctx.config().value("prediction_decoder", json());
   NmsSettings s;
   {
@@ -329,6 +390,15 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
     s.confidence_threshold = static_cast<float>(conf.get<double>());
   }
   const bool from_logits = decoder.value("from_logits", true) == true;
+  // keras-hub pads past num_detections with -1 in the decoder's format and
+  // converts the padding to the task's, like the boxes.
+  K2L_ASSIGN_OR_RETURN(
+      std::string decoder_format,
+      BoxFormat(ctx, decoder.value("bounding_box_format", json(format)),
+                "its NonMaxSuppression's bounding_box_format"));
+  const std::vector<float> padding =
+      ConvertBox({-1.0f, -1.0f, -1.0f, -1.0f}, decoder_format, format,
+                 static_cast<float>(h), static_cast<float>(w));
   K2L_ASSIGN_OR_RETURN(
       Anchors anchors,
       MakeAnchors(ctx, ctx.config().value("anchor_generator", json::object()),
@@ -450,7 +520,8 @@ Result<std::vector<ValueId>> ConvertRetinaNetDecodePredictions(
                        FromYxyx(ctx, sel_boxes, format, h, w));
   const ValueId minus_one = ctx.ConstFloat(-1.0f);
   K2L_ASSIGN_OR_RETURN(
-      out_boxes, ctx.Op(OpKind::kSelectV2, {valid3, out_boxes, minus_one}));
+      out_boxes, ctx.Op(OpKind::kSelectV2,
+                        {valid3, out_boxes, ctx.ConstFloats(padding, {4})}));
   K2L_ASSIGN_OR_RETURN(ValueId out_conf,
                        ctx.Op(OpKind::kSelectV2, {valid, sel_conf, minus_one}));
   K2L_ASSIGN_OR_RETURN(

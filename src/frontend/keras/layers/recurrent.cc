@@ -314,7 +314,6 @@ Result<RnnResult> Unrolled(LayerContext& ctx, const Cell& cell,
 Result<RnnResult> Looped(LayerContext& ctx, const Cell& cell,
                          const RnnOptions& o, ValueId x, ValueId xp,
                          std::vector<ValueId> states, ValueId mask) {
-  ir::Graph& g = ctx.graph();
   // Loop variables: i, steps, xp, [mask], states..., [last output], [acc].
   K2L_ASSIGN_OR_RETURN(ValueId steps, RuntimeDim(ctx, x, 1));
   std::vector<ValueId> init = {ctx.ConstInts({0}, {}), steps, xp};
@@ -332,29 +331,13 @@ Result<RnnResult> Looped(LayerContext& ctx, const Cell& cell,
     init.push_back(zeros);
   }
 
-  const std::string base = g.FreshName(ctx.name());
-  int cond_index = g.AddSubgraph(base + "_cond");
-  int body_index = g.AddSubgraph(base + "_body");
-  std::vector<ValueId> cond_in, body_in;
-  for (size_t k = 0; k < init.size(); ++k) {
-    // Values of g may move as subgraphs add theirs: copy before adding.
-    ir::DType dt = g.value(init[k]).dtype;
-    ir::Shape sh = g.value(init[k]).shape;
-    std::string n = "v" + std::to_string(k);
-    cond_in.push_back(g.subgraph(cond_index).AddInput(n, dt, sh));
-    body_in.push_back(g.subgraph(body_index).AddInput(n, dt, sh));
-  }
-  {
-    ir::Graph& cg = g.subgraph(cond_index);
-    LayerContext c = ctx.ForGraph(cg);
-    K2L_ASSIGN_OR_RETURN(ValueId less,
-                         c.Op(OpKind::kLess, {cond_in[0], cond_in[1]}));
-    cg.outputs().push_back({"continue", less});
-  }
-  {
-    ir::Graph& bg = g.subgraph(body_index);
-    LayerContext c = ctx.ForGraph(bg);
-    const ValueId i = body_in[0];
+  // The loop variables after i and steps: xp, [mask], states..., [last
+  // output], [acc]; body_in below holds them at their places in `init`.
+  auto body = [&](LayerContext& c, ValueId i, ValueId count,
+                  const std::vector<ValueId>& vars)
+      -> Result<std::vector<ValueId>> {
+    std::vector<ValueId> body_in = {i, count};
+    body_in.insert(body_in.end(), vars.begin(), vars.end());
     ValueId t = i;
     if (o.go_backwards) {
       K2L_ASSIGN_OR_RETURN(
@@ -368,16 +351,14 @@ Result<RnnResult> Looped(LayerContext& ctx, const Cell& cell,
     if (mask != ir::kNoValue) {
       K2L_ASSIGN_OR_RETURN(m_t, MaskAt(c, body_in[3], t));
     }
-    std::vector<ValueId> s(
+    std::vector<ValueId> st(
         body_in.begin() + static_cast<long>(first_state),
         body_in.begin() + static_cast<long>(first_state + states.size()));
     StepBuilder sb(c, cell);
-    K2L_ASSIGN_OR_RETURN(auto next, sb.Step(x_t, s));
+    K2L_ASSIGN_OR_RETURN(auto next, sb.Step(x_t, st));
     K2L_ASSIGN_OR_RETURN(
-        auto m, ApplyMask(c, m_t, s, next, s[0], o.zero_output_for_mask));
+        auto m, ApplyMask(c, m_t, st, next, st[0], o.zero_output_for_mask));
     std::vector<ValueId> out = body_in;
-    K2L_ASSIGN_OR_RETURN(out[0], c.Op(OpKind::kAdd, {i, c.ConstInts({1}, {})},
-                                      ir::BinaryAttrs{}));
     for (size_t k = 0; k < states.size(); ++k)
       out[first_state + k] = m.states[k];
     if (last_out) out[last_out] = m.output;
@@ -394,13 +375,14 @@ Result<RnnResult> Looped(LayerContext& ctx, const Cell& cell,
       K2L_ASSIGN_OR_RETURN(out[acc], c.Op(OpKind::kDynamicUpdateSlice,
                                           {body_in[acc], row, start}));
     }
-    for (size_t k = 0; k < out.size(); ++k) {
-      bg.outputs().push_back({"v" + std::to_string(k), out[k]});
-    }
-  }
-  K2L_ASSIGN_OR_RETURN(auto res,
-                       ctx.MultiOp(OpKind::kWhile, init,
-                                   ir::WhileAttrs{cond_index, body_index}));
+    return std::vector<ValueId>(out.begin() + 2, out.end());
+  };
+  K2L_ASSIGN_OR_RETURN(
+      auto loop_out,
+      CountedLoop(ctx, ctx.name(), steps,
+                  std::vector<ValueId>(init.begin() + 2, init.end()), body));
+  std::vector<ValueId> res = {init[0], init[1]};
+  res.insert(res.end(), loop_out.begin(), loop_out.end());
   RnnResult r;
   r.states.assign(res.begin() + static_cast<long>(first_state),
                   res.begin() + static_cast<long>(first_state + states.size()));
