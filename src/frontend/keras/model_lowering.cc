@@ -32,6 +32,11 @@ std::string ToSnakeCase(const std::string& class_name) {
   return s;
 }
 
+std::string ContainerItemName(const std::string& class_name, size_t k) {
+  const std::string snake = ToSnakeCase(class_name);
+  return k == 0 ? snake : snake + "_" + std::to_string(k);
+}
+
 namespace {
 
 bool IsModelClass(const std::string& cls) {

@@ -16,6 +16,9 @@ namespace k2l::keras {
 
 // Keras' `to_snake_case`, which names weight groups in `.weights.h5` files.
 std::string ToSnakeCase(const std::string& class_name);
+// The name Keras' saving gives the k-th layer of `class_name` in a list or
+// dict attribute: its snake-cased name, then _1, _2, ... (e.g. conv2d_1).
+std::string ContainerItemName(const std::string& class_name, size_t k);
 
 // A user's override of one top-level input, as Keras' `input_signature`
 // gives it. It may fix a dimension the model leaves dynamic (the batch

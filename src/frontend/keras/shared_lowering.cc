@@ -99,9 +99,9 @@ Result<ir::ValueId> RunSublayer(LayerContext& ctx, const std::string& cls,
   }
   static const nlohmann::json kNoArgs = nlohmann::json::array();
   static const nlohmann::json kNoKwargs = nlohmann::json::object();
-  LayerContext sub = ctx.Sublayer(config, cls, ctx.name() + "/" + keras_name,
-                                  {x}, attrs, kNoArgs, kNoKwargs, {},
-                                  keras_name);
+  LayerContext sub =
+      ctx.Sublayer(config, cls, ctx.name() + "/" + keras_name, {x}, attrs,
+                   kNoArgs, kNoKwargs, {}, keras_name);
   auto outs = info->convert(sub);
   if (!outs.ok()) return outs.status().WithContext(ctx.Describe());
   if (outs->empty()) return Status::Internal(cls + " gave no output");
@@ -144,8 +144,9 @@ Result<std::vector<ir::ValueId>> CountedLoop(
                               std::to_string(vars.size()) + " variables");
     }
     K2L_ASSIGN_OR_RETURN(
-        ir::ValueId i1, c.Op(ir::OpKind::kAdd, {body_in[0], c.ConstInts({1}, {})},
-                             ir::BinaryAttrs{}));
+        ir::ValueId i1,
+        c.Op(ir::OpKind::kAdd, {body_in[0], c.ConstInts({1}, {})},
+             ir::BinaryAttrs{}));
     std::vector<ir::ValueId> out = {i1, body_in[1]};
     out.insert(out.end(), next.begin(), next.end());
     for (size_t k = 0; k < out.size(); ++k) {

@@ -52,10 +52,8 @@ using LoopBody = std::function<Result<std::vector<ir::ValueId>>(
 // A WHILE loop for i in [0, count) (int32 scalars) carrying `vars`, whose
 // cond and body subgraphs are named after `name`. Returns the variables'
 // values after the loop.
-Result<std::vector<ir::ValueId>> CountedLoop(LayerContext& ctx,
-                                             const std::string& name,
-                                             ir::ValueId count,
-                                             const std::vector<ir::ValueId>& vars,
-                                             const LoopBody& body);
+Result<std::vector<ir::ValueId>> CountedLoop(
+    LayerContext& ctx, const std::string& name, ir::ValueId count,
+    const std::vector<ir::ValueId>& vars, const LoopBody& body);
 
 }  // namespace k2l::keras

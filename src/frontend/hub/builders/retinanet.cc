@@ -83,16 +83,17 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
           " pixels across, but P" + std::to_string(l + 1) +
           " upsampled by 2 is " + std::to_string(2 * coarse) +
           ", and the two are added. Use an image_size that is a multiple "
-          "of " + std::to_string(int64_t{1} << top));
+          "of " +
+          std::to_string(int64_t{1} << top));
     }
   }
 
   // The feature extractor: keras.Model(encoder.inputs, {P<min> ... P<top>}),
   // named "backbone".
-  K2L_ASSIGN_OR_RETURN(json extractor,
-                       ResNetBackboneGraph(encoder_cfg, in, "backbone",
-                                           /*pyramid_outputs=*/true,
-                                           static_cast<int>(top)));
+  K2L_ASSIGN_OR_RETURN(
+      json extractor,
+      ResNetBackboneGraph(encoder_cfg, in, "backbone",
+                          /*pyramid_outputs=*/true, static_cast<int>(top)));
   json& outs = extractor["config"]["output_layers"];
   for (int64_t l = 2; l < min_level; ++l) outs.erase("P" + std::to_string(l));
   const std::string name = NameOr(in.backbone, "retina_net_backbone");
@@ -155,15 +156,16 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
     ratios_ok = ratios_ok && r.is_number() && r.get<double>() > 0;
   }
   if (scales < 1 || !ratios_ok) {
-    return Status::Invalid(anchor_owner + ": num_scales " +
-                           std::to_string(scales) + " must be positive and "
-                           "aspect_ratios " + ratios.dump() +
-                           " a list of positive numbers." + fix);
+    return Status::Invalid(
+        anchor_owner + ": num_scales " + std::to_string(scales) +
+        " must be positive and "
+        "aspect_ratios " +
+        ratios.dump() + " a list of positive numbers." + fix);
   }
   if (anchor_min != min_level || anchor_max != max_level) {
     return Status::Invalid(
-        anchor_owner + ": its levels P" + std::to_string(anchor_min) +
-        " to P" + std::to_string(anchor_max) + " are not the backbone's, P" +
+        anchor_owner + ": its levels P" + std::to_string(anchor_min) + " to P" +
+        std::to_string(anchor_max) + " are not the backbone's, P" +
         std::to_string(min_level) + " to P" + std::to_string(max_level) +
         ", so its anchors do not match the heads' predictions. Give the "
         "task an AnchorGenerator with the backbone's min_level and "
@@ -205,7 +207,9 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
   json outputs = {{"bbox_regression", box}, {"cls_logits", cls}};
 
   TaskGraph out;
-  // keras-hub's default decoder, when the task has none saved.
+  // keras-hub's default decoder, when the task has none saved (get_config
+  // always saves one; a hand-written config may not). Its from_logits
+  // follows the task's `activation`, which get_config does not save either.
   json decoder = in.task.value("prediction_decoder", json());
   if (decoder.is_null()) {
     const json activation = in.task.value("activation", json());

@@ -71,12 +71,11 @@ Result<Anchors> MakeAnchors(LayerContext& ctx, const json& cfg, int64_t h,
   }
   constexpr int64_t kMaxAnchors = int64_t{1} << 22;
   if (total > kMaxAnchors) {
-    return ctx.Invalid("the image size " + std::to_string(h) + "x" +
-                           std::to_string(w) + " gives " +
-                           std::to_string(total) + " anchors, more than the " +
-                           std::to_string(kMaxAnchors) +
-                           " keras2litert decodes in the graph",
-                       "Use a smaller image_size");
+    return ctx.Invalid(
+        "the image size " + std::to_string(h) + "x" + std::to_string(w) +
+            " gives " + std::to_string(total) + " anchors, more than the " +
+            std::to_string(kMaxAnchors) + " keras2litert decodes in the graph",
+        "Use a smaller image_size");
   }
   // generate_base_anchors, in float32 as keras-hub computes it.
   std::vector<float> h_ratio, w_ratio;
@@ -258,17 +257,20 @@ struct StandIns {
 Result<StandIns> MakeStandIns(LayerContext& c, int32_t n) {
   StandIns r;
   K2L_ASSIGN_OR_RETURN(
-      r.slots, c.Op(OpKind::kRange, {c.ConstInts({0}, {}),
-                                     c.ConstInts({n}, {}), c.ConstInts({1}, {})}));
+      r.slots, c.Op(OpKind::kRange, {c.ConstInts({0}, {}), c.ConstInts({n}, {}),
+                                     c.ConstInts({1}, {})}));
   K2L_ASSIGN_OR_RETURN(ValueId f, c.Op(OpKind::kCast, {r.slots}, ir::NoAttrs{},
                                        ir::DType::kFloat32));
   K2L_ASSIGN_OR_RETURN(f, c.Op(OpKind::kExpandDims, {f, c.ConstInts({1})}));
   K2L_ASSIGN_OR_RETURN(ValueId y1, Bin(c, OpKind::kMul, f, c.ConstFloat(2.0f)));
-  K2L_ASSIGN_OR_RETURN(ValueId y2, Bin(c, OpKind::kAdd, y1, c.ConstFloat(1.0f)));
+  K2L_ASSIGN_OR_RETURN(ValueId y2,
+                       Bin(c, OpKind::kAdd, y1, c.ConstFloat(1.0f)));
   K2L_ASSIGN_OR_RETURN(ValueId x1, Bin(c, OpKind::kMul, f, c.ConstFloat(0.0f)));
-  K2L_ASSIGN_OR_RETURN(ValueId x2, Bin(c, OpKind::kAdd, x1, c.ConstFloat(1.0f)));
-  K2L_ASSIGN_OR_RETURN(r.boxes, c.Op(OpKind::kConcatenation, {y1, x1, y2, x2},
-                                     ir::ConcatAttrs{1, ir::Activation::kNone}));
+  K2L_ASSIGN_OR_RETURN(ValueId x2,
+                       Bin(c, OpKind::kAdd, x1, c.ConstFloat(1.0f)));
+  K2L_ASSIGN_OR_RETURN(r.boxes,
+                       c.Op(OpKind::kConcatenation, {y1, x1, y2, x2},
+                            ir::ConcatAttrs{1, ir::Activation::kNone}));
   return r;
 }
 
@@ -280,16 +282,18 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
                                                 const NmsSettings& s) {
   K2L_ASSIGN_OR_RETURN(ValueId batch, RuntimeDim(ctx, boxes, 0));
   K2L_ASSIGN_OR_RETURN(ValueId batch1, RuntimeDims(ctx, boxes, 0, 1));
-  K2L_ASSIGN_OR_RETURN(ValueId dims, ctx.Op(OpKind::kConcatenation,
-                                            {batch1, ctx.ConstInts({s.max_detections})},
-                                            ir::ConcatAttrs{0}));
+  K2L_ASSIGN_OR_RETURN(
+      ValueId dims,
+      ctx.Op(OpKind::kConcatenation,
+             {batch1, ctx.ConstInts({s.max_detections})}, ir::ConcatAttrs{0}));
   const ValueId zero = ctx.ConstInts({0}, {});
   K2L_ASSIGN_OR_RETURN(ValueId kept0, ctx.Op(OpKind::kFill, {dims, zero}));
   K2L_ASSIGN_OR_RETURN(ValueId count0, ctx.Op(OpKind::kFill, {batch1, zero}));
   const int32_t n = static_cast<int32_t>(ctx.shape(boxes)[1]);
 
-  auto body = [&](LayerContext& c, ValueId i, ValueId,
-                  const std::vector<ValueId>& v) -> Result<std::vector<ValueId>> {
+  auto body =
+      [&](LayerContext& c, ValueId i, ValueId,
+          const std::vector<ValueId>& v) -> Result<std::vector<ValueId>> {
     // v: boxes, scores, kept indices, counts.
     K2L_ASSIGN_OR_RETURN(ValueId b,
                          c.Op(OpKind::kGather, {v[0], i}, ir::GatherAttrs{0}));
@@ -325,11 +329,11 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
         c.Op(OpKind::kSelectV2, {shown, all[1], c.ConstFloat(0.0f)}));
     K2L_ASSIGN_OR_RETURN(
         auto firsts,
-        c.MultiOp(OpKind::kNonMaxSuppressionV5,
-                  {stand_in.boxes, shown_scores,
-                   c.ConstInts({s.max_detections}, {}), c.ConstFloat(0.5f),
-                   c.ConstFloat(0.0f), c.ConstFloat(0.0f)},
-                  ir::NoAttrs{}));
+        c.MultiOp(
+            OpKind::kNonMaxSuppressionV5,
+            {stand_in.boxes, shown_scores, c.ConstInts({s.max_detections}, {}),
+             c.ConstFloat(0.5f), c.ConstFloat(0.0f), c.ConstFloat(0.0f)},
+            ir::NoAttrs{}));
     K2L_ASSIGN_OR_RETURN(
         ValueId picked,
         c.Op(OpKind::kGather, {all[0], firsts[0]}, ir::GatherAttrs{0}));
@@ -343,12 +347,12 @@ Result<std::pair<ValueId, ValueId>> NmsPerImage(LayerContext& ctx,
         ValueId row,
         c.Op(OpKind::kReshape, {picked, c.ConstInts({1, s.max_detections})}));
     std::vector<ValueId> next = v;
-    K2L_ASSIGN_OR_RETURN(
-        next[2], c.Op(OpKind::kDynamicUpdateSlice, {v[2], row, start}));
+    K2L_ASSIGN_OR_RETURN(next[2],
+                         c.Op(OpKind::kDynamicUpdateSlice, {v[2], row, start}));
     K2L_ASSIGN_OR_RETURN(ValueId n1,
                          c.Op(OpKind::kReshape, {firsts[2], c.ConstInts({1})}));
-    K2L_ASSIGN_OR_RETURN(
-        next[3], c.Op(OpKind::kDynamicUpdateSlice, {v[3], n1, i1}));
+    K2L_ASSIGN_OR_RETURN(next[3],
+                         c.Op(OpKind::kDynamicUpdateSlice, {v[3], n1, i1}));
     return next;
   };
   K2L_ASSIGN_OR_RETURN(auto res,

@@ -12,6 +12,7 @@
 //    activation, then the 3x3 `prediction_layer`.
 #include "frontend/keras/attention_lowering.h"
 #include "frontend/keras/layer_configs.h"
+#include "frontend/keras/model_lowering.h"
 #include "frontend/keras/registry.h"
 #include "frontend/keras/shared_lowering.h"
 
@@ -22,11 +23,6 @@ namespace {
 using ir::OpKind;
 using ir::ValueId;
 using nlohmann::json;
-
-// The name Keras gives the k-th layer of class `snake` in a container.
-std::string Counted(const std::string& snake, size_t k) {
-  return k == 0 ? snake : snake + "_" + std::to_string(k);
-}
 
 json Conv(const std::string& name, int64_t filters, int64_t kernel,
           int64_t stride, bool bias) {
@@ -96,9 +92,9 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
   }
   auto bn = [&](const std::string& group, size_t k, const std::string& name,
                 ValueId x) {
-    return RunSublayer(ctx, "BatchNormalization",
-                       BatchNormConfig(epsilon, epsilon),
-                       {group, Counted("batch_normalization", k)}, name, x);
+    return RunSublayer(
+        ctx, "BatchNormalization", BatchNormConfig(epsilon, epsilon),
+        {group, ContainerItemName("BatchNormalization", k)}, name, x);
   };
 
   std::vector<ValueId> out(static_cast<size_t>(max_level - min_level + 1));
@@ -108,9 +104,10 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
     const std::string level = "P" + std::to_string(min_level + k);
     const std::string name = "lateral_conv_" + level;
     K2L_ASSIGN_OR_RETURN(
-        ValueId x, RunSublayer(ctx, "Conv2D", Conv(name, filters, 1, 1, true),
-                               {"lateral_conv_layers", Counted("conv2d", k)},
-                               name, ctx.input(k)));
+        ValueId x,
+        RunSublayer(ctx, "Conv2D", Conv(name, filters, 1, 1, true),
+                    {"lateral_conv_layers", ContainerItemName("Conv2D", k)},
+                    name, ctx.input(k)));
     if (k + 1 < n) {
       K2L_ASSIGN_OR_RETURN(
           ValueId up, RunSublayer(ctx, "UpSampling2D",
@@ -130,9 +127,10 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
   for (size_t k = 0; k < n; ++k) {
     const std::string name = "output_conv_P" + std::to_string(min_level + k);
     K2L_ASSIGN_OR_RETURN(
-        out[k], RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 1, true),
-                            {"output_conv_layers", Counted("conv2d", k)}, name,
-                            out[k]));
+        out[k],
+        RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 1, true),
+                    {"output_conv_layers", ContainerItemName("Conv2D", k)},
+                    name, out[k]));
   }
   // Coarser levels: stride-2 convolutions, then the optional output norm.
   for (size_t k = n; k < out.size(); ++k) {
@@ -147,7 +145,8 @@ Result<std::vector<ValueId>> ConvertFeaturePyramid(LayerContext& ctx) {
     const std::string name = "coarser_" + level;
     K2L_ASSIGN_OR_RETURN(
         x, RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 2, true),
-                       {"output_conv_layers", Counted("conv2d", k)}, name, x));
+                       {"output_conv_layers", ContainerItemName("Conv2D", k)},
+                       name, x));
     if (use_bn) {
       K2L_ASSIGN_OR_RETURN(
           x, bn("output_batch_norms", k, "output_norm_" + level, x));
@@ -182,20 +181,22 @@ Result<std::vector<ValueId>> ConvertPredictionHead(LayerContext& ctx) {
     const size_t k = static_cast<size_t>(i);
     const std::string name = "conv2d_" + std::to_string(i);
     K2L_ASSIGN_OR_RETURN(
-        x, RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 1, !group_norm),
-                       {"conv_layers", Counted("conv2d", k)}, name, x));
+        x,
+        RunSublayer(ctx, "Conv2D", Conv(name, filters, 3, 1, !group_norm),
+                    {"conv_layers", ContainerItemName("Conv2D", k)}, name, x));
     if (group_norm) {
       const std::string gn = "group_norm_" + std::to_string(i);
-      K2L_ASSIGN_OR_RETURN(x, RunSublayer(ctx, "GroupNormalization",
-                                          {{"name", gn},
-                                           {"groups", 32},
-                                           {"axis", -1},
-                                           {"epsilon", 1e-3},
-                                           {"center", true},
-                                           {"scale", true}},
-                                          {"group_norm_layers",
-                                           Counted("group_normalization", k)},
-                                          gn, x));
+      K2L_ASSIGN_OR_RETURN(
+          x, RunSublayer(ctx, "GroupNormalization",
+                         {{"name", gn},
+                          {"groups", 32},
+                          {"axis", -1},
+                          {"epsilon", 1e-3},
+                          {"center", true},
+                          {"scale", true}},
+                         {"group_norm_layers",
+                          ContainerItemName("GroupNormalization", k)},
+                         gn, x));
     }
     K2L_ASSIGN_OR_RETURN(
         x, RunSublayer(ctx, "Activation",

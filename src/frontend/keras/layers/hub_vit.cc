@@ -275,10 +275,9 @@ Result<std::vector<ValueId>> ConvertViTEncoder(LayerContext& ctx) {
                       {"layer_norm_epsilon", c.epsilon}};
   // The blocks are saved in the list `encoder_layers`, each under its
   // snake-cased class name and a counter.
-  const std::string group = ToSnakeCase("ViTEncoderBlock");
   for (int64_t i = 0; i < layers; ++i) {
     const std::string item =
-        i == 0 ? group : group + "_" + std::to_string(i);
+        ContainerItemName("ViTEncoderBlock", static_cast<size_t>(i));
     K2L_ASSIGN_OR_RETURN(
         x, RunSub(ctx, "keras_hub>ViTEncoderBlock", block,
                   {"encoder_layers", item},
