@@ -176,6 +176,8 @@ VARIANTS = {
     "probabilities_no_pre_logits": dict(
         size=(64, 64), pre_logits_num_conv_layers=0,
         decoder=dict(from_logits=False, confidence_threshold=1.5)),
+    # Two convolutions before the logits, each with its own kernel.
+    "two_pre_logits_convs": dict(size=(64, 64), pre_logits_num_conv_layers=2),
     "custom_anchors": dict(
         size=(96, 64), anchors=dict(num_scales=2, aspect_ratios=[0.3, 1.7],
                                     anchor_size=3.3)),
