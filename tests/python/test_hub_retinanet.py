@@ -99,6 +99,24 @@ def _run_both(path, images):
     return theirs, mine
 
 
+def _export_and_compare(task, tmp_path, size, seed, max_detections):
+    """Exports `task` at `size` and compares a batch of two random images in
+    both runtimes with keras-hub; some detections, and fewer than
+    `max_detections` (so the -1 padding shows). Returns the report."""
+    out = tmp_path / "m.tflite"
+    report = keras2litert.export(task, out, verbose=False, image_size=size)
+    assert_builtin_only(out)
+    images = np.random.default_rng(seed).normal(0, 1, (2, *size, 3)).astype(
+        "float32")
+    raw_want, decoded_want = _keras(task, images)
+    counts = np.asarray(decoded_want["num_detections"])
+    assert counts.min() > 0 and counts.max() < max_detections, counts
+    theirs, mine = _run_both(out, images)
+    _check(theirs, raw_want, decoded_want, "ai-edge-litert")
+    _check(mine, raw_want, decoded_want, "keras2litert runtime")
+    return report
+
+
 def test_retinanet_preset_and_live_task_match_keras_hub(tmp_path):
     task = _detector(image_size=(64, 64))
     from_preset, stdout = convert_preset_and_live(
@@ -138,19 +156,10 @@ def test_retinanet_160_with_norms_p5_and_other_box_format(tmp_path):
                          bounding_box_format="xyxy", from_logits=True,
                          iou_threshold=0.3, confidence_threshold=0.6,
                          max_detections=20))
-    out = tmp_path / "m.tflite"
-    report = keras2litert.export(task, out, verbose=False, image_size=160)
+    report = _export_and_compare(task, tmp_path, (160, 160), seed=3,
+                                 max_detections=20)
     assert any("image_size 160x160 (the image_size argument)" in n
                for n in report.notes)
-    assert_builtin_only(out)
-    images = np.random.default_rng(3).normal(0, 1, (2, 160, 160, 3)).astype(
-        "float32")
-    raw_want, decoded_want = _keras(task, images)
-    counts = np.asarray(decoded_want["num_detections"])
-    assert counts.min() > 0 and counts.max() < 20, counts
-    theirs, mine = _run_both(out, images)
-    _check(theirs, raw_want, decoded_want, "ai-edge-litert")
-    _check(mine, raw_want, decoded_want, "keras2litert runtime")
 
 
 def _box_bias_up_left(task):
@@ -207,17 +216,7 @@ def test_retinanet_variants_match_keras_hub(tmp_path, variant):
     task = _detector(backbone=backbone, **{"class_shift": 2.0, **v})
     if edit:
         edit(task)
-    out = tmp_path / "m.tflite"
-    keras2litert.export(task, out, verbose=False, image_size=size)
-    assert_builtin_only(out)
-    images = np.random.default_rng(4).normal(0, 1, (2, *size, 3)).astype(
-        "float32")
-    raw_want, decoded_want = _keras(task, images)
-    counts = np.asarray(decoded_want["num_detections"])
-    assert counts.min() > 0 and counts.max() < 100, counts
-    theirs, mine = _run_both(out, images)
-    _check(theirs, raw_want, decoded_want, "ai-edge-litert")
-    _check(mine, raw_want, decoded_want, "keras2litert runtime")
+    _export_and_compare(task, tmp_path, size, seed=4, max_detections=100)
 
 
 def test_custom_prediction_decoder_exports_the_raw_heads(tmp_path):

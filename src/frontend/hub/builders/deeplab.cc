@@ -42,15 +42,8 @@ std::optional<int> Level(const json& key) {
 Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in) {
   const std::string owner = "DeepLabV3Backbone";
   Hyperparams hp(in.backbone, owner);
-  const json& encoder = in.backbone.value("image_encoder", json());
-  const std::string encoder_class =
-      encoder.is_object() ? encoder.value("class_name", "") : "";
-  if (encoder_class != "ResNetBackbone") {
-    return Status::Invalid(
-        owner + ": its image_encoder is '" + encoder_class +
-        "', for which keras2litert has no feature pyramid builder. "
-        "Supported image encoders: ResNetBackbone");
-  }
+  K2L_ASSIGN_OR_RETURN(json encoder_cfg,
+                       ResNetImageEncoder(in.backbone, owner));
   K2L_ASSIGN_OR_RETURN(auto rates, hp.IntList("dilation_rates"));
   K2L_ASSIGN_OR_RETURN(int64_t projection, hp.IntOr("projection_filters", 48));
   const json& spp_key = in.backbone.value("spatial_pyramid_pooling_key",
@@ -80,7 +73,6 @@ Result<TaskGraph> BuildDeepLabV3ImageSegmenter(const BuildInput& in) {
         "up. Use an image_size that is a multiple of " +
         std::to_string(stride));
   }
-  const json& encoder_cfg = encoder.value("config", json::object());
   const json& levels = encoder_cfg.value("stackwise_num_filters", json());
   const size_t num_levels = levels.is_array() ? levels.size() : 0;
   for (const json* key : {&spp_key, &low_key}) {

@@ -34,16 +34,8 @@ Result<TaskGraph> BuildRetinaNetObjectDetector(const BuildInput& in) {
   K2L_ASSIGN_OR_RETURN(int64_t max_level, hp.Int("max_level"));
   K2L_ASSIGN_OR_RETURN(bool use_p5, hp.BoolOr("use_p5", false));
   K2L_ASSIGN_OR_RETURN(bool fpn_bn, hp.BoolOr("use_fpn_batch_norm", false));
-  const json encoder = in.backbone.value("image_encoder", json());
-  const std::string encoder_class =
-      encoder.is_object() ? encoder.value("class_name", "") : "";
-  if (encoder_class != "ResNetBackbone") {
-    return Status::Invalid(
-        owner + ": its image_encoder is '" + encoder_class +
-        "', for which keras2litert has no feature pyramid builder. "
-        "Supported image encoders: ResNetBackbone");
-  }
-  const json& encoder_cfg = ConfigOf(encoder);
+  K2L_ASSIGN_OR_RETURN(json encoder_cfg,
+                       ResNetImageEncoder(in.backbone, owner));
   const json stacks = encoder_cfg.value("stackwise_num_filters", json());
   // The encoder's pyramid is P2 ... P<stacks + 1>.
   const int64_t encoder_top =

@@ -20,6 +20,21 @@ ImageInput AddImageInput(GraphBuilder& g, const BuildInput& in) {
   return r;
 }
 
+Result<json> ResNetImageEncoder(const json& backbone,
+                                const std::string& owner) {
+  const json encoder = backbone.value("image_encoder", json());
+  const std::string encoder_class =
+      encoder.is_object() ? encoder.value("class_name", "") : "";
+  if (encoder_class != "ResNetBackbone") {
+    return Status::Invalid(
+        owner + ": its image_encoder is '" + encoder_class +
+        "', for which keras2litert has no feature pyramid builder. "
+        "Supported image encoders: ResNetBackbone");
+  }
+  const json config = encoder.value("config", json::object());
+  return config.is_object() ? config : json::object();
+}
+
 HeadActivation ReadHeadActivation(const json& task) {
   json activation = task.value("activation", json(nullptr));
   const bool raw = activation.is_null() || activation == "linear";
@@ -57,11 +72,10 @@ Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
   const HeadActivation act = ReadHeadActivation(in.task);
 
   auto head = [&](GraphBuilder& t, const json& features) -> Result<ImageHead> {
-    json x = t.Call(pooling == "avg" ? "GlobalAveragePooling2D"
-                                     : "GlobalMaxPooling2D",
-                    "pooler",
-                    {{"data_format", "channels_last"}, {"keepdims", false}},
-                    json::array({features}));
+    json x = t.Call(
+        pooling == "avg" ? "GlobalAveragePooling2D" : "GlobalMaxPooling2D",
+        "pooler", {{"data_format", "channels_last"}, {"keepdims", false}},
+        json::array({features}));
     x = t.Call("Dropout", "output_dropout", {{"rate", dropout}},
                json::array({x}), {{"training", false}});
     x = t.Call("Dense", "predictions",
@@ -69,8 +83,8 @@ Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
                 {"activation", act.activation},
                 {"use_bias", true}},
                json::array({x}));
-    return ImageHead{x, act.output_name,
-                     {"pooler", "output_dropout", "predictions"}};
+    return ImageHead{
+        x, act.output_name, {"pooler", "output_dropout", "predictions"}};
   };
   return ImageTask(in, std::move(backbone), backbone_name, "image_classifier",
                    head);

@@ -59,6 +59,12 @@ HeadActivation ReadHeadActivation(const json& task);
 Result<TaskGraph> ImageClassifierTask(const BuildInput& in, json backbone,
                                       const std::string& backbone_name);
 
+// The config of the `image_encoder` a feature-pyramid backbone (DeepLabV3,
+// RetinaNet; hyperparameters `backbone`, named `owner` in errors) holds,
+// which must be a ResNetBackbone: the one encoder keras2litert builds a
+// pyramid for.
+Result<json> ResNetImageEncoder(const json& backbone, const std::string& owner);
+
 // The Functional graph of a ResNetBackbone with hyperparameters `config`,
 // named `name`, on an image of `in`'s size: one feature map, or with
 // `pyramid_outputs` its stacks' outputs {"P2": ..., "P3": ...} up to
