@@ -9,6 +9,12 @@ import keras2litert
 from harness import assert_builtin_only, run_cli
 
 
+# ImageNet's mean and standard deviation, as keras-hub's vision presets
+# standardize pixels (x / 255 - mean) / std.
+IMAGENET_MEAN = np.array([0.485, 0.456, 0.406])
+IMAGENET_STD = np.array([0.229, 0.224, 0.225])
+
+
 def randomize(model, seed=0, matrix_scale=0.2, vector_scale=0.5):
     """Random weights everywhere (norm scales and biases included), so a
     weight read from the wrong place cannot pass."""

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 import keras2litert
-from hub_common import assert_runs_like, convert_preset_and_live
 from hub_common import (
+    assert_runs_like,
     cli_error,
+    convert_preset_and_live,
     keras_on_pixels as _expected,
     keras_out,
     randomize_norms as _randomize_norms,

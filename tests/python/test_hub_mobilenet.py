@@ -14,12 +14,16 @@ import pytest
 
 import keras2litert
 from harness import op_names, run_cli
-from hub_common import assert_runs_like, convert_preset_and_live
-from hub_common import cli_error, keras_out, run_signature, save_preset
 from hub_common import (
+    assert_runs_like,
+    cli_error,
+    convert_preset_and_live,
+    keras_on_pixels as _expected,
+    keras_out,
     randomize_norms as _randomize_norms,
     raw_pixels as _pixels,
-    keras_on_pixels as _expected,
+    run_signature,
+    save_preset,
 )
 from tolerances import HUB_TEXT
 

@@ -13,21 +13,22 @@ import pytest
 
 import keras2litert
 from harness import run_cli
-from hub_common import assert_runs_like, convert_preset_and_live
-from hub_common import cli_error, keras_out, run_signature, save_preset
 from hub_common import (
+    assert_runs_like,
+    cli_error,
+    convert_preset_and_live,
+    IMAGENET_MEAN as MEAN,
+    IMAGENET_STD as STD,
+    keras_on_pixels as _expected,
+    keras_out,
     randomize_norms as _randomize_norms,
     raw_pixels as _pixels,
-    keras_on_pixels as _expected,
+    run_signature,
+    save_preset,
 )
 from tolerances import HUB_TEXT
 
 keras_hub = pytest.importorskip("keras_hub")
-
-# ImageNet's mean and standard deviation, as keras-hub's ResNet presets
-# rescale: x / 255 standardized per channel.
-MEAN = np.array([0.485, 0.456, 0.406])
-STD = np.array([0.229, 0.224, 0.225])
 
 RESNETS = {
     "v1_basic": dict(input_conv_filters=[64], input_conv_kernel_sizes=[7],

@@ -16,12 +16,16 @@ import pytest
 
 import keras2litert
 from harness import run_cli
-from hub_common import assert_runs_like, convert_preset_and_live
-from hub_common import cli_error, keras_out, randomize, run_signature, \
-    save_preset
 from hub_common import (
-    raw_pixels as _pixels,
+    assert_runs_like,
+    cli_error,
+    convert_preset_and_live,
     keras_on_pixels as _expected,
+    keras_out,
+    randomize,
+    raw_pixels as _pixels,
+    run_signature,
+    save_preset,
 )
 from tolerances import HUB_TEXT
 
